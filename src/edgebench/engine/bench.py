@@ -1,0 +1,51 @@
+"""Benchmark orchestration: resolve the model, measure it, attach analysis and platform, store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from edgebench.engine import launcher
+from edgebench.records import JSONValue, RunRecord, RunSpec, ValidityWarning
+from edgebench.zoo import resolve_model
+
+if TYPE_CHECKING:
+    from edgebench.protocols import Store
+
+
+def run_benchmark(spec: RunSpec, *, store: Store | None, cache_dir: Path | None = None,
+                  dynamic_batch: bool = False) -> RunRecord:
+    """Measure ``spec`` (model may be a zoo name) and store the record the moment it exists."""
+    launcher.validate_spec(spec)  # before a possibly slow zoo export
+    resolved = resolve_model(spec.model, cache_dir, dynamic_batch=dynamic_batch)
+    spec = RunSpec(**{**spec.__dict__, "model_path": str(resolved.path)})
+    record = launcher.run(spec, resolved.info)
+    if record.status == "ok":
+        record = _with_analysis(record)
+    if store is not None:
+        record = record.with_platform(_platform_id(store, record.environment.hostname))
+        store.put(record)
+    return record
+
+
+def _with_analysis(record: RunRecord) -> RunRecord:
+    """Static analysis totals (params, MACs…) so the Bench Table's columns fill themselves."""
+    from dataclasses import replace
+
+    from edgebench.analysis import analyze_model
+    from edgebench.errors import EdgebenchError
+
+    shapes = {t.name: t.shape for t in record.measurements.inputs} if record.measurements else {}
+    try:
+        summary: dict[str, JSONValue] = analyze_model(Path(record.spec.model_path), shapes).summary_dict()
+    except EdgebenchError as exc:
+        note = ValidityWarning("analysis_failed", f"static analysis failed: {exc.message}",
+                               "run `edgebench analyze MODEL` to see why; latency figures are unaffected")
+        return replace(record, warnings=(*record.warnings, note))
+    return replace(record, analysis=summary)
+
+
+def _platform_id(store: Store, hostname: str) -> str | None:
+    latest = getattr(store, "latest_platform", None)
+    platform = latest(hostname) if latest else None
+    return str(platform["id"]) if platform and "id" in platform else None

@@ -1,0 +1,42 @@
+"""The guide's "Bench Table Template" in Markdown, filled from records (``–`` = not measured yet)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from edgebench.records import RunRecord
+from edgebench.reporters.units import DASH
+
+BENCH_COLUMNS = ("Model", "Task", "Accuracy", "Latency (ms)", "Model Size (MB)", "Params",
+                 "Compute (GFLOPs)", "Platform")
+
+
+def bench_table(records: Iterable[RunRecord]) -> str:
+    lines = ["| " + " | ".join(BENCH_COLUMNS) + " |", "|" + "|".join("---" for _ in BENCH_COLUMNS) + "|"]
+    lines += ["| " + " | ".join(_row(r)) + " |" for r in records if r.status == "ok"]
+    return "\n".join(lines) + "\n"
+
+
+def _row(r: RunRecord) -> list[str]:
+    s, a = r.summary, r.analysis or {}
+    params, flops = a.get("params"), a.get("flops")
+    size = r.model.size_bytes if r.model else (s.model_size_bytes if s else None)
+    return [
+        r.model.name if r.model else r.spec.model,
+        (r.model.task if r.model and r.model.task else DASH),
+        DASH,  # accuracy needs a labelled dataset: filled by the accuracy workflow
+        f"{s.latency_median_s * 1e3:.3g}" if s else DASH,
+        f"{size / 1e6:.1f}" if size is not None else DASH,
+        f"{params / 1e6:.2f}M" if isinstance(params, int | float) else DASH,
+        f"{flops / 1e9:.3f}" if isinstance(flops, int | float) else DASH,
+        platform_label(r),
+    ]
+
+
+def platform_label(r: RunRecord) -> str:
+    cpu = r.environment.cpu
+    model = cpu.get("cpu_model") or r.environment.machine
+    cores = cpu.get("logical_cpus")
+    threads = f", {r.spec.threads} thread{'s' if r.spec.threads != 1 else ''}" if r.spec.threads else ""
+    core_txt = f" ({cores} CPUs)" if cores else ""
+    return f"{model}{core_txt}, {r.spec.backend}{threads}".replace("|", "/")

@@ -1,0 +1,152 @@
+"""Turn a zoo name or a path into a checked model file with metadata (and cache zoo exports)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgebench.errors import ModelError
+from edgebench.records import ModelInfo
+from edgebench.zoo.catalog import ZOO, ZooEntry, get_entry
+
+OPSET = 13
+_FORMATS = {".onnx": "onnx", ".tflite": "tflite"}
+# ONNX files start with a protobuf field tag: ir_version (0x08) or, rarely, another top-level field.
+_ONNX_FIRST_BYTES = {0x08, 0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A, 0x42}
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    path: Path
+    info: ModelInfo
+
+
+def cache_dir_for(explicit: Path | None = None) -> Path:
+    """``--cache-dir`` > ``EDGEBENCH_CACHE_DIR`` > the XDG user cache dir."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("EDGEBENCH_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("edgebench"))
+
+
+def resolve_model(name_or_path: str, cache_dir: Path | None = None, *, dynamic_batch: bool = False) -> ResolvedModel:
+    """A zoo name is exported/cached on first use; anything else must be a readable model file."""
+    if name_or_path in ZOO:
+        return pull(get_entry(name_or_path), cache_dir_for(cache_dir), dynamic_batch=dynamic_batch)
+    path = Path(name_or_path).expanduser()
+    if not path.exists() and "/" not in name_or_path and not path.suffix:
+        get_entry(name_or_path)  # raises "unknown zoo model" with the list of names
+    fmt = check_model_file(path)
+    return ResolvedModel(path, _file_info(path, fmt, name=path.name, source="file"))
+
+
+def check_model_file(path: Path) -> str:
+    """Cheap sanity checks before any runtime sees the file; returns the format name."""
+    if not path.exists():
+        raise ModelError(f"model file {path} does not exist", hint="check the path, or use a zoo name (edgebench zoo list)")
+    if path.is_dir():
+        raise ModelError(f"{path} is a directory, not a model file", hint="pass the .onnx file inside it")
+    size = path.stat().st_size
+    if size == 0:
+        raise ModelError(f"model file {path} is empty", hint="re-export or re-download the model")
+    fmt = _FORMATS.get(path.suffix.lower())
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if fmt is None:
+        fmt = "tflite" if head[4:8] == b"TFL3" else "onnx" if head[0] in _ONNX_FIRST_BYTES else ""
+    if fmt == "onnx" and head[0] not in _ONNX_FIRST_BYTES:
+        raise ModelError(f"{path} is not an ONNX model (unexpected leading bytes)", hint="pass a .onnx file")
+    if fmt == "tflite" and head[4:8] != b"TFL3":
+        raise ModelError(f"{path} is not a TFLite flatbuffer (no TFL3 identifier)", hint="pass a .tflite file")
+    if not fmt:
+        raise ModelError(f"cannot tell the format of {path}", hint="supported: .onnx, .tflite")
+    if fmt == "onnx":
+        _check_onnx_parses(path)
+    return fmt
+
+
+def _check_onnx_parses(path: Path) -> None:
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except (DecodeError, ValueError, OSError) as exc:
+        raise ModelError(f"{path} is not a readable ONNX model ({type(exc).__name__})",
+                         hint="the file may be truncated; re-export it") from exc
+    if not model.graph.node:
+        raise ModelError(f"{path} parses but has an empty graph (truncated or not ONNX)", hint="re-export it")
+
+
+def pull(entry: ZooEntry, cache: Path, *, dynamic_batch: bool = False) -> ResolvedModel:
+    """Return the cached export of ``entry``, exporting it once (atomically) when absent or corrupt."""
+    variant = "dynamic" if dynamic_batch else "static"
+    key = f"{entry.name}:{variant}:opset{OPSET}"
+    index_path = cache / "zoo-index.json"
+    index = _read_index(index_path)
+    cached = index.get(key)
+    if cached and _hash_ok(cache / cached["file"], cached["sha256"]):
+        path = cache / cached["file"]
+    else:
+        path = _export_into_cache(entry, cache, dynamic_batch)
+        index[key] = {"file": path.name, "sha256": path.stem.split("-")[-1]}
+        _write_json_atomic(index_path, index)
+    info = _file_info(path, "onnx", name=entry.name, source=f"zoo:{entry.name} ({variant} batch)")
+    meta = {"task": entry.task, "input_layout": entry.input_layout,
+            "preprocessing": entry.preprocessing, "labels": entry.labels}
+    return ResolvedModel(path, ModelInfo(**{**info.__dict__, **meta}))
+
+
+def _export_into_cache(entry: ZooEntry, cache: Path, dynamic_batch: bool) -> Path:
+    cache.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".onnx.tmp", dir=cache)
+    os.close(fd)
+    try:
+        entry.exporter(Path(tmp), dynamic_batch, OPSET)
+        digest = sha256_file(Path(tmp))
+        final = cache / f"{entry.name}-{digest}.onnx"
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a shared cache should be readable
+        os.replace(tmp, final)  # atomic: a crash never leaves a half-written model under its final name
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return final
+
+
+def _hash_ok(path: Path, digest: str) -> bool:
+    return path.is_file() and sha256_file(path) == digest
+
+
+def _read_index(path: Path) -> dict[str, dict[str, str]]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_json_atomic(path: Path, data: object) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _file_info(path: Path, fmt: str, *, name: str, source: str) -> ModelInfo:
+    return ModelInfo(name=name, path=str(path.resolve()), format=fmt, size_bytes=path.stat().st_size,
+                     sha256=sha256_file(path), source=source)

@@ -1,0 +1,164 @@
+"""CLI behaviour of bench/results/zoo: one-line errors with hints, exit codes, nothing corrupted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import run_cli
+from tests.conftest import make_onnx
+
+FAST = ["--warmup-time", "0.01", "--min-time", "0.05", "--min-iters", "10"]
+
+
+def assert_one_line_error(res, code: int, *needles: str) -> None:
+    assert res.code == code, (res.code, res.err)
+    lines = [line for line in res.err.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("Error: ")]
+    # progress lines ("Benchmarking …") may precede it; the error itself is exactly one line, last
+    assert len(errors) == 1 and lines[-1] == errors[0], res.err
+    assert "Traceback" not in res.err and "hint:" in errors[0]
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "results.db"
+
+
+def bench(capsys, monkeypatch, *args: str):
+    return run_cli(capsys, monkeypatch, "bench", *args)
+
+
+def test_fake_bench_json_and_results_commands(capsys, monkeypatch, tiny_onnx: Path, db: Path) -> None:
+    res = bench(capsys, monkeypatch, str(tiny_onnx), "--backend", "fake", "--inline", "--json", "--db", str(db), *FAST)
+    assert res.code == 0, res.err
+    record = json.loads(res.out)
+    assert record["status"] == "ok" and record["summary"]["iterations"] >= 10
+    assert record["analysis"]["params"] == 16 * 16  # static analysis attached to every record
+
+    listed = run_cli(capsys, monkeypatch, "results", "list", "--db", str(db))
+    assert record["id"] in listed.out
+    shown = run_cli(capsys, monkeypatch, "results", "show", record["id"][:-3], "--db", str(db), "--json")
+    assert json.loads(shown.out) == record
+    human = run_cli(capsys, monkeypatch, "results", "show", record["id"], "--db", str(db))
+    assert "Latency (median ± CI95)" in human.out and "| Model | Task |" in human.out
+    csv_out = run_cli(capsys, monkeypatch, "results", "export", "--format", "csv", "--db", str(db))
+    assert csv_out.out.splitlines()[1].startswith(record["id"])
+    md = run_cli(capsys, monkeypatch, "results", "export", "--format", "markdown", "--db", str(db))
+    assert "| tiny.onnx | – | – |" in md.out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["--shape", "x=4xa"], 2, "bad --shape"),
+        (["--shape", "x=0x16"], 2, "bad --shape"),
+        (["--shape", "nope=1x16"], 2, "unknown input nope"),
+        (["--backend", "nope"], 2, "unknown backend 'nope'"),
+        (["--backend", "openvino"], 4, "not installed"),
+        (["--ep", "CUDAExecutionProvider"], 4, "CUDAExecutionProvider is not available"),
+        (["--min-time", "-1"], 2, "must not be negative"),
+        (["--max-time", "0"], 2, "must be positive"),
+        (["--threads", "0"], 2, "positive integer"),
+        (["--batch", "100000000"], 3, "limit"),
+        (["--graph-opt", "fastest"], 2, "graph optimization level"),
+        (["--session-config", "novalue"], 2, "bad --session-config"),
+    ],
+)
+def test_bad_options_give_one_line_errors(capsys, monkeypatch, tiny_onnx: Path, db: Path,
+                                          args: list[str], code: int, needle: str) -> None:
+    res = bench(capsys, monkeypatch, str(tiny_onnx), "--db", str(db), "--inline", *FAST, *args)
+    assert_one_line_error(res, code, needle)
+
+
+def _bad_models(tmp_path: Path) -> dict[str, Path]:
+    good = make_onnx(tmp_path / "good.onnx")
+    truncated = tmp_path / "truncated.onnx"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    empty = tmp_path / "empty.onnx"
+    empty.touch()
+    text = tmp_path / "notes.onnx"
+    text.write_text("this is not a model")
+    return {"missing": tmp_path / "missing.onnx", "dir": tmp_path, "empty": empty,
+            "truncated": truncated, "text": text}
+
+
+@pytest.mark.parametrize(("kind", "needle"), [
+    ("missing", "does not exist"), ("dir", "is a directory"), ("empty", "is empty"),
+    ("truncated", "not a readable ONNX model"), ("text", "not an ONNX model"),
+])
+def test_bad_model_files(capsys, monkeypatch, tmp_path: Path, db: Path, kind: str, needle: str) -> None:
+    model = _bad_models(tmp_path)[kind]
+    res = bench(capsys, monkeypatch, str(model), "--db", str(db), *FAST)
+    assert_one_line_error(res, 3, needle)
+
+
+def test_unknown_zoo_name(capsys, monkeypatch, db: Path) -> None:
+    res = bench(capsys, monkeypatch, "resnet-9000", "--db", str(db))
+    assert_one_line_error(res, 3, "unknown zoo model 'resnet-9000'", "efficientnet-lite0")
+
+
+def test_errors_leave_the_store_untouched(capsys, monkeypatch, tiny_onnx: Path, db: Path) -> None:
+    ok = bench(capsys, monkeypatch, str(tiny_onnx), "--backend", "fake", "--inline", "--db", str(db), *FAST)
+    assert ok.code == 0
+    before = db.read_bytes() if db.exists() else b""
+    bench(capsys, monkeypatch, str(tiny_onnx), "--shape", "x=bad", "--db", str(db))
+    bench(capsys, monkeypatch, "missing.onnx", "--db", str(db))
+    listed = run_cli(capsys, monkeypatch, "results", "list", "--db", str(db))
+    assert listed.out.count("tiny.onnx") == 1
+    assert before  # the database existed and still lists exactly the one good run
+
+
+def test_results_errors(capsys, monkeypatch, tmp_path: Path, db: Path) -> None:
+    assert_one_line_error(run_cli(capsys, monkeypatch, "results", "show", "abc", "--db", str(db)), 7, "no result")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    res = run_cli(capsys, monkeypatch, "results", "list", "--db", str(notes))
+    assert_one_line_error(res, 7, "cannot open results database")
+    assert notes.read_text() == "keep me"
+    res = run_cli(capsys, monkeypatch, "results", "export", "--format", "xls", "--db", str(db))
+    assert_one_line_error(res, 2, "unknown export format")
+
+
+def test_crash_in_worker_becomes_a_failed_record(capsys, monkeypatch, tiny_onnx: Path, db: Path) -> None:
+    """A segfaulting runtime is isolated in its process: failed record with the signal, exit 6."""
+    from edgebench.engine import launcher
+    from edgebench.records import RunSpec
+    from edgebench.stores import open_store
+    from edgebench.zoo import resolve_model
+
+    spec = RunSpec(model=str(tiny_onnx), model_path=str(tiny_onnx), backend="fake",
+                   backend_options={"fake_crash": "segfault"})
+    rec = launcher.run(spec, resolve_model(str(tiny_onnx)).info)
+    assert rec.status == "failed" and rec.error is not None
+    assert rec.error.exit_signal == 11 and "SIGSEGV" in rec.error.message
+    open_store(db).put(rec)
+    assert open_store(db).get(rec.id).error == rec.error
+
+
+def test_help_imports_no_runtime() -> None:
+    code = ("import sys; sys.argv=['edgebench','--help']\n"
+            "from edgebench.cli import main\n"
+            "try:\n    main()\nexcept SystemExit: pass\n"
+            "heavy=[m for m in ('onnxruntime','torch','onnx','openvino','numpy','tflite') if m in sys.modules]\n"
+            "print('HEAVY', heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out, out
+    out = subprocess.run([sys.executable, "-c", "import sys, edgebench; print(sorted(m for m in "
+                          "('onnxruntime','torch','onnx','openvino') if m in sys.modules))"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_public_api_is_explicit() -> None:
+    import edgebench
+
+    assert set(edgebench.__all__) == {"SCHEMA_VERSION", "EdgebenchError", "RunRecord", "RunSpec", "analyze",
+                                      "bench", "characterize", "record_from_json", "record_to_json"}
+    assert all(hasattr(edgebench, name) for name in edgebench.__all__)

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from edgebench.engine import launcher
+from edgebench.errors import SchemaError
+from edgebench.records import (
+    SCHEMA_VERSION,
+    record_from_dict,
+    record_from_json,
+    record_to_dict,
+    record_to_json,
+)
+from edgebench.zoo import resolve_model
+from tests.conftest import fake_spec
+
+
+@pytest.fixture
+def record(tiny_onnx: Path):
+    return launcher.run(fake_spec(tiny_onnx, batch=2), resolve_model(str(tiny_onnx)).info)
+
+
+def test_json_round_trip_is_lossless(record) -> None:
+    text = record_to_json(record)
+    again = record_from_json(text)
+    assert again == record
+    assert record_to_json(again) == text
+    assert again.measurements.latencies_ns == record.measurements.latencies_ns
+
+
+def test_records_are_frozen(record) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.status = "failed"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.summary.latency_median_s = 0.0  # type: ignore[misc]
+
+
+def test_unknown_schema_version_is_refused(record) -> None:
+    data = record_to_dict(record)
+    data["schema_version"] = SCHEMA_VERSION + 1
+    with pytest.raises(SchemaError, match="schema version"):
+        record_from_dict(data)
+
+
+def test_malformed_records_are_refused(record) -> None:
+    data = record_to_dict(record)
+    data["summary"]["iterations"] = "many"
+    with pytest.raises(SchemaError, match="malformed"):
+        record_from_dict(data)
+    with pytest.raises(SchemaError):
+        record_from_json("{not json")
+    with pytest.raises(SchemaError):
+        record_from_json(json.dumps([1, 2]))
+
+
+def test_summary_has_the_documented_keys_in_si_units(record) -> None:
+    s = record_to_dict(record)["summary"]
+    for key in ("latency_median_s", "latency_ci95_s", "latency_p90_s", "latency_p99_s", "latency_mean_s",
+                "latency_std_s", "throughput_ips", "iterations", "load_time_s", "first_inference_s",
+                "peak_rss_bytes", "model_size_bytes"):
+        assert key in s, key
+    # the fake backend's median is 1 ms on a virtual clock: seconds, not ms
+    assert s["latency_median_s"] == pytest.approx(1e-3, rel=0.02)
+    lo, hi = s["latency_ci95_s"]
+    assert lo <= s["latency_median_s"] <= hi
+    assert s["model_size_bytes"] == tiny_size(record)
+
+
+def tiny_size(record) -> int:
+    return Path(record.spec.model_path).stat().st_size

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from edgebench import registry
+from edgebench.backends.fake import FakeBackend
+from edgebench.errors import BackendUnavailable, PluginError, UsageError
+from edgebench.protocols import Backend, Collector, Store
+
+
+def test_builtins_are_entry_points() -> None:
+    assert registry.names("edgebench.backends") == ["onnxruntime", "fake"]
+    assert "sqlite" in registry.names("edgebench.stores")
+    assert {"memory", "cpu", "fake"} <= set(registry.names("edgebench.collectors"))
+    assert registry.load("edgebench.backends", "fake") is FakeBackend
+
+
+def test_every_builtin_honours_its_protocol() -> None:
+    from edgebench.collectors.fake import FakeCollector
+    from edgebench.stores import SQLiteStore
+
+    assert isinstance(FakeBackend(), Backend)
+    assert isinstance(FakeCollector(), Collector)
+    assert issubclass(SQLiteStore, Store)
+    for group in registry.GROUPS:
+        for name in registry.names(group):
+            registry.load(group, name)  # contract check passes for all built-ins
+
+
+def test_unknown_and_not_installed_plugins_have_friendly_errors() -> None:
+    with pytest.raises(UsageError, match="unknown backend 'nope'") as err:
+        registry.load("edgebench.backends", "nope")
+    assert "onnxruntime" in (err.value.hint or "")
+    with pytest.raises(BackendUnavailable, match="not installed") as err2:
+        registry.load("edgebench.backends", "openvino")
+    assert "pip install edgebench[openvino]" in (err2.value.hint or "")
+
+
+def test_contract_violations_name_the_plugin_and_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Broken:
+        name = "broken"
+
+    class EP:
+        name = "broken"
+
+        def load(self) -> type:
+            return Broken
+
+    monkeypatch.setattr(registry, "_entry_points", lambda group: {"broken": EP()})
+    with pytest.raises(PluginError, match=r"'broken'.*missing load, versions"):
+        registry.load("edgebench.backends", "broken")
