@@ -26,6 +26,9 @@ SCHEMA_VERSION = 1
 JSONScalar = str | int | float | bool | None
 JSONValue = JSONScalar | list[Any] | dict[str, Any]
 
+# Why the steady-state loop ended: CI converged, minimums met with adaptive stop off, or max time.
+StopReason = Literal["converged", "minimums_met", "max_time"]
+
 PERCENTILE_DEFINITION = "MLPerf LoadGen rank: sorted[min(floor(p*n), n-1)] (0-based, no interpolation)"
 
 
@@ -98,8 +101,8 @@ class Measurements:
     window_wall_s: float  # wall time of the measured steady-state window
     cpu_time_s: float | None  # process user+sys CPU over the window
     memory: Memory
-    stop_reason: str
-    timer_resolution_s: float
+    stop_reason: StopReason
+    timer_resolution_s: float  # smallest measured step of the clock
     inputs: tuple[TensorInfo, ...] = ()
     outputs: tuple[TensorInfo, ...] = ()
 
@@ -124,6 +127,8 @@ class Summary:
     outliers: int  # modified z-score > 10 robust SDs (hyperfine rule)
     mlperf_p90_s: float | None  # LoadGen early-stopping estimate; None when too few samples
     mlperf_p99_s: float | None
+    mlperf_p90_t: int  # the estimate is sorted[n - t]: t says which rank it really claims
+    mlperf_p99_t: int
     throughput_ips: float  # batch * iterations / window wall time
     cpu_util_pct_one_core: float | None
     cpu_util_pct_all_cores: float | None
@@ -133,7 +138,11 @@ class Summary:
     model_size_bytes: int
     batch: int
     percentile_definition: str = PERCENTILE_DEFINITION
-    ci_method: str = "bootstrap percentile, 2000 resamples, seeded"
+    median_definition: str = "conventional median (mean of the two middle values for even n)"
+    ci_method: str = (
+        "percentile bootstrap of the median, 2000 resamples, seeded "
+        "(resampled medians drawn from their exact order-statistic distribution)"
+    )
 
 
 @dataclass(frozen=True)

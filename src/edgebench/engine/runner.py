@@ -26,6 +26,7 @@ from edgebench.records import (
     ModelInfo,
     RunRecord,
     RunSpec,
+    StopReason,
     TensorInfo,
 )
 
@@ -41,7 +42,7 @@ _CHECK_GROWTH = 0.10  # ... and then every 10 % of elapsed time, so sorting stay
 class LoopResult:
     latencies_ns: list[int]
     window_ns: int
-    stop_reason: str
+    stop_reason: StopReason
 
 
 def validate_spec(spec: RunSpec) -> None:

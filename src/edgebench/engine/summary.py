@@ -30,6 +30,7 @@ def build_summary(
         latency_p95_s=stats.p95, latency_p99_s=stats.p99, latency_p999_s=stats.p999,
         latency_mad_s=stats.mad, outliers=stats.outliers,
         mlperf_p90_s=stats.mlperf_p90, mlperf_p99_s=stats.mlperf_p99,
+        mlperf_p90_t=stats.mlperf_p90_t, mlperf_p99_t=stats.mlperf_p99_t,
         throughput_ips=batch * stats.n / m.window_wall_s if m.window_wall_s > 0 else 0.0,
         cpu_util_pct_one_core=cpu_one,
         cpu_util_pct_all_cores=cpu_one / n_cores if cpu_one is not None else None,

@@ -16,7 +16,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from edgebench.platform._fs import read_text, sorted_glob, under
@@ -98,7 +98,11 @@ def default_runner(root: Path) -> CommandRunner:
 def probe_nvml_for_root(root: Path, loader: NvmlLoader | None) -> NvmlProbe:
     if loader is None and root != Path("/"):
         return NvmlProbe("absent", "not probed for a non-default root (pass nvml_loader)", None, None, ())
-    return probe_nvml(loader)
+    probe = probe_nvml(loader)
+    if probe.fix and "not installed" in (probe.reason or "") and not under(root, "/proc/driver/nvidia").exists():
+        # Suggesting "pip install nvidia-ml-py" on a machine without an NVIDIA driver would mislead.
+        return replace(probe, reason="no NVIDIA driver (/proc/driver/nvidia absent); pynvml not installed", fix=None)
+    return probe
 
 
 def _subprocess_runner(argv: Sequence[str]) -> tuple[int, str]:
@@ -312,8 +316,6 @@ def _ina_iio(root: Path, iio: Path, can_read: ReadCheck) -> list[SensorStatus]:
 
 
 def _with_detail(sensor: SensorStatus, note: str) -> SensorStatus:
-    from dataclasses import replace
-
     return replace(sensor, detail=f"{sensor.detail}; {note}" if sensor.detail else note)
 
 

@@ -6,13 +6,14 @@ DASH = "–"  # the guide's tables print an en dash for "not measured yet"
 
 
 def duration(seconds: float | None, digits: int = 3) -> str:
-    """Seconds with an adaptive unit (s, ms, µs, ns) and ``digits`` significant figures."""
+    """Seconds in the smallest of ns, µs, ms, s that keeps the rounded value below 1000."""
     if seconds is None:
         return DASH
-    for factor, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
-        if abs(seconds) >= factor:
-            return f"{_sig(seconds / factor, digits)} {unit}"
-    return f"{_sig(seconds / 1e-9, digits)} ns"
+    for factor, unit in ((1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms")):
+        text = _sig(seconds / factor, digits)
+        if abs(float(text)) < 1000:
+            return f"{text} {unit}"
+    return f"{_sig(seconds, digits)} s"
 
 
 def ms(seconds: float | None, decimals: int = 2) -> str:

