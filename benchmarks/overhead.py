@@ -81,8 +81,10 @@ def main() -> None:
     overhead = per_harness - per_bare
     print(f"bare session.run loop : {per_bare:8.3f} µs/iteration (median of {args.rounds} rounds × {args.iters})")
     print(f"edgebench harness     : {per_harness:8.3f} µs/iteration")
-    print(f"harness overhead      : {overhead:8.3f} µs/iteration  (ratio {per_harness / per_bare:.3f}×, "
-          f"target ≤ {TARGET_US} µs: {'PASS' if overhead <= TARGET_US else 'FAIL'})")
+    print(
+        f"harness overhead      : {overhead:8.3f} µs/iteration  (ratio {per_harness / per_bare:.3f}×, "
+        f"target ≤ {TARGET_US} µs: {'PASS' if overhead <= TARGET_US else 'FAIL'})"
+    )
 
 
 if __name__ == "__main__":

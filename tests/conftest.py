@@ -42,8 +42,15 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def fake_spec(model_path: Path, **kw: object) -> RunSpec:
-    base: dict[str, object] = dict(model=str(model_path), model_path=str(model_path), backend="fake",
-                                   inline=True, warmup_time_s=0.01, min_time_s=0.2, max_time_s=5.0,
-                                   min_iters=50)
+    base: dict[str, object] = dict(
+        model=str(model_path),
+        model_path=str(model_path),
+        backend="fake",
+        inline=True,
+        warmup_time_s=0.01,
+        min_time_s=0.2,
+        max_time_s=5.0,
+        min_iters=50,
+    )
     base.update(kw)
     return RunSpec(**base)  # type: ignore[arg-type]

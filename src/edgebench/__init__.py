@@ -32,15 +32,23 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def bench(model: str = "efficientnet-lite0", *, db: Path | None = None, store: bool = True,
-          cache_dir: Path | None = None, dynamic_batch: bool = False, **spec: Any) -> RunRecord:
+def bench(
+    model: str = "efficientnet-lite0",
+    *,
+    db: Path | None = None,
+    store: bool = True,
+    cache_dir: Path | None = None,
+    dynamic_batch: bool = False,
+    **spec: Any,
+) -> RunRecord:
     """Benchmark ``model`` (zoo name or path); ``spec`` takes RunSpec fields (threads, batch, …)."""
     from edgebench.engine.bench import run_benchmark
     from edgebench.stores import open_store
 
     run_spec = RunSpec(model=model, **spec)
-    return run_benchmark(run_spec, store=open_store(db) if store else None, cache_dir=cache_dir,
-                         dynamic_batch=dynamic_batch)
+    return run_benchmark(
+        run_spec, store=open_store(db) if store else None, cache_dir=cache_dir, dynamic_batch=dynamic_batch
+    )
 
 
 def analyze(model: str | Path, shapes: dict[str, tuple[int, ...]] | None = None) -> Any:

@@ -27,11 +27,14 @@ def render(renderable: object) -> str:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize(("name", "text"), [
-    ("bench_console.txt", lambda: render(render_run(RECORD))),
-    ("bench_table.md", lambda: bench_table([RECORD])),
-    ("export.csv", lambda: to_csv([RECORD])),
-])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("bench_console.txt", lambda: render(render_run(RECORD))),
+        ("bench_table.md", lambda: bench_table([RECORD])),
+        ("export.csv", lambda: to_csv([RECORD])),
+    ],
+)
 def test_golden(name: str, text) -> None:
     path = HERE / name
     actual = text()

@@ -56,8 +56,24 @@ def test_exported_model_classifies_a_real_cat(cache: Path) -> None:
 
 
 def test_bench_default_model_json(capsys, monkeypatch, cache: Path, tmp_path: Path) -> None:
-    res = run_cli(capsys, monkeypatch, "bench", "--cache-dir", str(cache), "--db", str(tmp_path / "r.db"),
-                  "--threads", "1", "--warmup-time", "0.2", "--min-time", "1", "--min-iters", "20", "--json")
+    res = run_cli(
+        capsys,
+        monkeypatch,
+        "bench",
+        "--cache-dir",
+        str(cache),
+        "--db",
+        str(tmp_path / "r.db"),
+        "--threads",
+        "1",
+        "--warmup-time",
+        "0.2",
+        "--min-time",
+        "1",
+        "--min-iters",
+        "20",
+        "--json",
+    )
     assert res.code == 0, res.err
     rec = json.loads(res.out)
     s = rec["summary"]

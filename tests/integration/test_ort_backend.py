@@ -18,8 +18,15 @@ pytestmark = pytest.mark.slow
 
 
 def spec_for(path: Path, **kw: object) -> RunSpec:
-    base: dict[str, object] = dict(model=str(path), model_path=str(path), threads=1, warmup_time_s=0.05,
-                                   min_time_s=0.2, max_time_s=5.0, min_iters=50)
+    base: dict[str, object] = dict(
+        model=str(path),
+        model_path=str(path),
+        threads=1,
+        warmup_time_s=0.05,
+        min_time_s=0.2,
+        max_time_s=5.0,
+        min_iters=50,
+    )
     base.update(kw)
     return RunSpec(**base)  # type: ignore[arg-type]
 
@@ -40,9 +47,17 @@ def test_subprocess_run_with_dynamic_batch(tmp_path: Path) -> None:
 
 def test_integer_inputs_and_session_options(tmp_path: Path) -> None:
     model = make_onnx(tmp_path / "int.onnx", batch=2, dtype="int64")
-    spec = spec_for(model, inline=True, backend_options={
-        "graph_optimization": "basic", "execution_mode": "sequential", "cpu_mem_arena": False,
-        "inter_op_threads": 1, "session_config": {"session.intra_op.allow_spinning": "0"}})
+    spec = spec_for(
+        model,
+        inline=True,
+        backend_options={
+            "graph_optimization": "basic",
+            "execution_mode": "sequential",
+            "cpu_mem_arena": False,
+            "inter_op_threads": 1,
+            "session_config": {"session.intra_op.allow_spinning": "0"},
+        },
+    )
     rec = launcher.run(spec, resolve_model(str(model)).info)
     assert rec.status == "ok"
     assert rec.measurements.inputs[0].dtype == "int64"

@@ -71,8 +71,9 @@ def test_fake_bench_json_and_results_commands(capsys, monkeypatch, tiny_onnx: Pa
         (["--session-config", "novalue"], 2, "bad --session-config"),
     ],
 )
-def test_bad_options_give_one_line_errors(capsys, monkeypatch, tiny_onnx: Path, db: Path,
-                                          args: list[str], code: int, needle: str) -> None:
+def test_bad_options_give_one_line_errors(
+    capsys, monkeypatch, tiny_onnx: Path, db: Path, args: list[str], code: int, needle: str
+) -> None:
     res = bench(capsys, monkeypatch, str(tiny_onnx), "--db", str(db), "--inline", *FAST, *args)
     assert_one_line_error(res, code, needle)
 
@@ -85,14 +86,19 @@ def _bad_models(tmp_path: Path) -> dict[str, Path]:
     empty.touch()
     text = tmp_path / "notes.onnx"
     text.write_text("this is not a model")
-    return {"missing": tmp_path / "missing.onnx", "dir": tmp_path, "empty": empty,
-            "truncated": truncated, "text": text}
+    return {"missing": tmp_path / "missing.onnx", "dir": tmp_path, "empty": empty, "truncated": truncated, "text": text}
 
 
-@pytest.mark.parametrize(("kind", "needle"), [
-    ("missing", "does not exist"), ("dir", "is a directory"), ("empty", "is empty"),
-    ("truncated", "not a readable ONNX model"), ("text", "not an ONNX model"),
-])
+@pytest.mark.parametrize(
+    ("kind", "needle"),
+    [
+        ("missing", "does not exist"),
+        ("dir", "is a directory"),
+        ("empty", "is empty"),
+        ("truncated", "not a readable ONNX model"),
+        ("text", "not an ONNX model"),
+    ],
+)
 def test_bad_model_files(capsys, monkeypatch, tmp_path: Path, db: Path, kind: str, needle: str) -> None:
     model = _bad_models(tmp_path)[kind]
     res = bench(capsys, monkeypatch, str(model), "--db", str(db), *FAST)
@@ -133,8 +139,9 @@ def test_crash_in_worker_becomes_a_failed_record(capsys, monkeypatch, tiny_onnx:
     from edgebench.stores import open_store
     from edgebench.zoo import resolve_model
 
-    spec = RunSpec(model=str(tiny_onnx), model_path=str(tiny_onnx), backend="fake",
-                   backend_options={"fake_crash": "segfault"})
+    spec = RunSpec(
+        model=str(tiny_onnx), model_path=str(tiny_onnx), backend="fake", backend_options={"fake_crash": "segfault"}
+    )
     rec = launcher.run(spec, resolve_model(str(tiny_onnx)).info)
     assert rec.status == "failed" and rec.error is not None
     assert rec.error.exit_signal == 11 and "SIGSEGV" in rec.error.message
@@ -143,22 +150,41 @@ def test_crash_in_worker_becomes_a_failed_record(capsys, monkeypatch, tiny_onnx:
 
 
 def test_help_imports_no_runtime() -> None:
-    code = ("import sys; sys.argv=['edgebench','--help']\n"
-            "from edgebench.cli import main\n"
-            "try:\n    main()\nexcept SystemExit: pass\n"
-            "heavy=[m for m in ('onnxruntime','torch','onnx','openvino','numpy','tflite') if m in sys.modules]\n"
-            "print('HEAVY', heavy)")
+    code = (
+        "import sys; sys.argv=['edgebench','--help']\n"
+        "from edgebench.cli import main\n"
+        "try:\n    main()\nexcept SystemExit: pass\n"
+        "heavy=[m for m in ('onnxruntime','torch','onnx','openvino','numpy','tflite') if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out, out
-    out = subprocess.run([sys.executable, "-c", "import sys, edgebench; print(sorted(m for m in "
-                          "('onnxruntime','torch','onnx','openvino') if m in sys.modules))"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, edgebench; print(sorted(m for m in "
+            "('onnxruntime','torch','onnx','openvino') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.strip() == "[]"
 
 
 def test_public_api_is_explicit() -> None:
     import edgebench
 
-    assert set(edgebench.__all__) == {"SCHEMA_VERSION", "EdgebenchError", "RunRecord", "RunSpec", "analyze",
-                                      "bench", "characterize", "record_from_json", "record_to_json"}
+    assert set(edgebench.__all__) == {
+        "SCHEMA_VERSION",
+        "EdgebenchError",
+        "RunRecord",
+        "RunSpec",
+        "analyze",
+        "bench",
+        "characterize",
+        "record_from_json",
+        "record_to_json",
+    }
     assert all(hasattr(edgebench, name) for name in edgebench.__all__)

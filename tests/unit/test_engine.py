@@ -46,8 +46,13 @@ def test_target_ci_zero_disables_adaptive_stop(tiny_onnx: Path) -> None:
 
 
 def test_min_iters_dominates_when_calls_are_slow(tiny_onnx: Path) -> None:
-    rec = run(tiny_onnx, backend_options={"fake_latency_s": 0.05, "fake_distribution": "constant"},
-              min_time_s=0.1, min_iters=40, max_time_s=100)
+    rec = run(
+        tiny_onnx,
+        backend_options={"fake_latency_s": 0.05, "fake_distribution": "constant"},
+        min_time_s=0.1,
+        min_iters=40,
+        max_time_s=100,
+    )
     assert len(rec.measurements.latencies_ns) == 40  # 40 × 50 ms = 2 s virtual, well past min_time
     assert rec.summary.latency_median_s == pytest.approx(0.05)
     assert rec.summary.latency_std_s == 0.0
@@ -94,9 +99,15 @@ def test_backend_failure_inline_is_a_failed_record(tiny_onnx: Path) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value", "match"),
-    [("min_time_s", -1.0, "must not be negative"), ("max_time_s", 0.0, "must be positive"),
-     ("min_iters", 0, "at least 1"), ("threads", 0, "positive integer"), ("batch", -2, "positive integer"),
-     ("target_ci", 1.5, "fraction"), ("min_time_s", 10.0, "exceeds --max-time")],
+    [
+        ("min_time_s", -1.0, "must not be negative"),
+        ("max_time_s", 0.0, "must be positive"),
+        ("min_iters", 0, "at least 1"),
+        ("threads", 0, "positive integer"),
+        ("batch", -2, "positive integer"),
+        ("target_ci", 1.5, "fraction"),
+        ("min_time_s", 10.0, "exceeds --max-time"),
+    ],
 )
 def test_impossible_settings_are_refused(field: str, value: object, match: str) -> None:
     spec = RunSpec(model="m", **{"max_time_s": 5.0, field: value})  # type: ignore[arg-type]

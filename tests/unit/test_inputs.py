@@ -47,8 +47,12 @@ def test_absurd_sizes_are_refused_before_allocation() -> None:
 
 
 def test_generated_data_is_seeded_and_dtype_correct() -> None:
-    specs = [IOSpec("f", "float16", (2, 3)), IOSpec("u", "uint8", (50,)), IOSpec("i", "int8", (50,)),
-             IOSpec("b", "bool", (4,))]
+    specs = [
+        IOSpec("f", "float16", (2, 3)),
+        IOSpec("u", "uint8", (50,)),
+        IOSpec("i", "int8", (50,)),
+        IOSpec("b", "bool", (4,)),
+    ]
     shapes = {s.name: tuple(int(d) for d in s.shape) for s in specs}  # type: ignore[arg-type]
     a, b = inputs.generate(specs, shapes, 7), inputs.generate(specs, shapes, 7)
     for k in a:

@@ -59,9 +59,20 @@ def test_malformed_records_are_refused(record) -> None:
 
 def test_summary_has_the_documented_keys_in_si_units(record) -> None:
     s = record_to_dict(record)["summary"]
-    for key in ("latency_median_s", "latency_ci95_s", "latency_p90_s", "latency_p99_s", "latency_mean_s",
-                "latency_std_s", "throughput_ips", "iterations", "load_time_s", "first_inference_s",
-                "peak_rss_bytes", "model_size_bytes"):
+    for key in (
+        "latency_median_s",
+        "latency_ci95_s",
+        "latency_p90_s",
+        "latency_p99_s",
+        "latency_mean_s",
+        "latency_std_s",
+        "throughput_ips",
+        "iterations",
+        "load_time_s",
+        "first_inference_s",
+        "peak_rss_bytes",
+        "model_size_bytes",
+    ):
         assert key in s, key
     # the fake backend's median is 1 ms on a virtual clock: seconds, not ms
     assert s["latency_median_s"] == pytest.approx(1e-3, rel=0.02)

@@ -401,7 +401,8 @@ class _Builder:
         wdt = self.effective_dtype(op.inputs[slots[1]]) if slots and len(op.inputs) > slots[1] else None
         outputs = tuple(self.m.tensors[i].name for i in op.outputs)
         return Node(
-            name=outputs[0] if outputs else f"{op.op}_{op.index}",
+            # converters name fused tensors "final_op;folded_op;..."; the first part names the layer
+            name=outputs[0].split(";")[0] if outputs else f"{op.op}_{op.index}",
             op=op.op,
             inputs=tuple(self.m.tensors[i].name for i in op.inputs if i >= 0 and i not in self.constant),
             outputs=outputs,

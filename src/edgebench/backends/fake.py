@@ -32,10 +32,14 @@ if TYPE_CHECKING:
     from edgebench.records import RunSpec
 
 
+_DEFAULT_IO = ([IOSpec("input", "float32", ("batch", 3, 8, 8))], [IOSpec("output", "float32", ("batch", 10))])
+
+
 class FakeSession:
-    def __init__(self, options: Mapping[str, Any], seed: int) -> None:
+    def __init__(self, options: Mapping[str, Any], seed: int, io: tuple[list[IOSpec], list[IOSpec]]) -> None:
         import numpy as np
 
+        self._inputs, self._outputs = io
         self._median = float(options.get("fake_latency_s", 1e-3))
         self._dist = str(options.get("fake_distribution", "lognormal"))
         self._sigma = float(options.get("fake_sigma", 0.02))
@@ -50,10 +54,10 @@ class FakeSession:
         return self._now
 
     def inputs(self) -> Sequence[IOSpec]:
-        return [IOSpec("input", "float32", ("batch", 3, 8, 8))]
+        return self._inputs
 
     def outputs(self) -> Sequence[IOSpec]:
-        return [IOSpec("output", "float32", ("batch", 10))]
+        return self._outputs
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> Sequence[Any]:
         self._calls += 1
@@ -89,7 +93,25 @@ class FakeBackend:
     def load(self, model_path: Path, spec: RunSpec) -> FakeSession:
         if spec.backend_options.get("fake_crash") == "load":
             raise BackendError("fake backend failed on purpose while loading")
-        return FakeSession(spec.backend_options, spec.seed)
+        return FakeSession(spec.backend_options, spec.seed, _model_io(model_path))
 
     def versions(self) -> dict[str, str]:
         return {"fake": "1"}
+
+
+def _model_io(path: Path) -> tuple[list[IOSpec], list[IOSpec]]:
+    """Mirror the signature of a real ONNX file (so shapes and analysis line up); else a default."""
+    if path.suffix != ".onnx" or not path.is_file():
+        return _DEFAULT_IO
+    import onnx
+    from onnx.helper import tensor_dtype_to_np_dtype
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    weights = {init.name for init in graph.initializer}
+
+    def spec(v: Any) -> IOSpec:
+        t = v.type.tensor_type
+        dims = tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in t.shape.dim)
+        return IOSpec(v.name, str(tensor_dtype_to_np_dtype(t.elem_type)), dims)
+
+    return [spec(v) for v in graph.input if v.name not in weights], [spec(v) for v in graph.output]

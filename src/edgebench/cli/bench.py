@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,10 +23,10 @@ def register(app: typer.Typer) -> None:
 def bench(
     model: Annotated[str, typer.Argument(help="Zoo name or path to a .onnx file.")] = "efficientnet-lite0",
     backend: Annotated[str, typer.Option(help="Runtime plugin.", rich_help_panel=_RUN)] = "onnxruntime",
-    threads: Annotated[Optional[int], typer.Option(help="Intra-op threads (default: runtime's).", rich_help_panel=_RUN)] = None,
-    batch: Annotated[Optional[int], typer.Option(help="Batch size for a dynamic leading dimension.", rich_help_panel=_RUN)] = None,
-    shape: Annotated[Optional[list[str]], typer.Option(help="Input shape NAME=AxBxC (repeatable).", rich_help_panel=_RUN)] = None,
-    inputs: Annotated[Optional[Path], typer.Option(help="Real inputs: .npy (one input) or .npz (by name).", rich_help_panel=_RUN)] = None,
+    threads: Annotated[int | None, typer.Option(help="Intra-op threads (default: runtime's).", rich_help_panel=_RUN)] = None,
+    batch: Annotated[int | None, typer.Option(help="Batch size for a dynamic leading dimension.", rich_help_panel=_RUN)] = None,
+    shape: Annotated[list[str] | None, typer.Option(help="Input shape NAME=AxBxC (repeatable).", rich_help_panel=_RUN)] = None,
+    inputs: Annotated[Path | None, typer.Option(help="Real inputs: .npy (one input) or .npz (by name).", rich_help_panel=_RUN)] = None,
     warmup_time: Annotated[float, typer.Option(help="Warm-up seconds (time-based, ≥ 1 call).", rich_help_panel=_RUN)] = 1.0,
     min_time: Annotated[float, typer.Option(help="Minimum measured seconds.", rich_help_panel=_RUN)] = 3.0,
     max_time: Annotated[float, typer.Option(help="Maximum measured seconds.", rich_help_panel=_RUN)] = 60.0,
@@ -35,15 +35,15 @@ def bench(
     seed: Annotated[int, typer.Option(help="Seed of generated inputs and bootstrap.", rich_help_panel=_RUN)] = 0,
     inline: Annotated[bool, typer.Option(help="Measure in this process (debugging; no isolation).", rich_help_panel=_RUN)] = False,
     max_input_mb: Annotated[float, typer.Option(help="Refuse inputs larger than this.", rich_help_panel=_RUN)] = 2048.0,
-    ep: Annotated[Optional[list[str]], typer.Option(help="Execution provider (repeatable, in priority order).", rich_help_panel=_ORT)] = None,
-    inter_op_threads: Annotated[Optional[int], typer.Option(help="Inter-op threads.", rich_help_panel=_ORT)] = None,
+    ep: Annotated[list[str] | None, typer.Option(help="Execution provider (repeatable, in priority order).", rich_help_panel=_ORT)] = None,
+    inter_op_threads: Annotated[int | None, typer.Option(help="Inter-op threads.", rich_help_panel=_ORT)] = None,
     graph_opt: Annotated[str, typer.Option(help="disable | basic | extended | all", rich_help_panel=_ORT)] = "all",
     execution_mode: Annotated[str, typer.Option(help="sequential | parallel", rich_help_panel=_ORT)] = "sequential",
-    session_config: Annotated[Optional[list[str]], typer.Option(help="Session config entry KEY=VALUE (repeatable).", rich_help_panel=_ORT)] = None,
+    session_config: Annotated[list[str] | None, typer.Option(help="Session config entry KEY=VALUE (repeatable).", rich_help_panel=_ORT)] = None,
     arena: Annotated[bool, typer.Option(help="CPU memory arena (inflates RSS; recorded).", rich_help_panel=_ORT)] = True,
     dynamic_batch: Annotated[bool, typer.Option(help="Zoo models: use the dynamic-batch export.")] = False,
-    cache_dir: Annotated[Optional[Path], typer.Option(help="Model cache (default: $EDGEBENCH_CACHE_DIR or XDG cache).")] = None,
-    db: Annotated[Optional[Path], typer.Option(help="Results database (default: user data dir).")] = None,
+    cache_dir: Annotated[Path | None, typer.Option(help="Model cache (default: $EDGEBENCH_CACHE_DIR or XDG cache).")] = None,
+    db: Annotated[Path | None, typer.Option(help="Results database (default: user data dir).")] = None,
     store: Annotated[bool, typer.Option(help="Save the record in the results database.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print the RunRecord as JSON on stdout.")] = False,
 ) -> None:

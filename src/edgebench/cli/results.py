@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
 @results_app.command("list")
 def list_results(
-    db: Annotated[Optional[Path], _DB] = None,
+    db: Annotated[Path | None, _DB] = None,
     limit: Annotated[int, typer.Option(help="Newest N records.")] = 20,
 ) -> None:
     """One line per record, newest first."""
@@ -32,18 +32,27 @@ def list_results(
     if not rows:
         console.print("No results yet — run `edgebench bench`.")
         return
-    table = Table("id", "created (UTC)", "status", "model", "backend", "host", "median", "throughput")
-    for r in rows:
-        tput = f"{r.throughput_ips:,.1f}/s" if r.throughput_ips is not None else units.DASH
-        table.add_row(r.id, r.created_at, r.status, r.model, r.backend, r.hostname,
-                      units.duration(r.latency_median_s), tput)
+    header = ("id", "created (UTC)", "status", "model", "backend", "host", "median", "throughput")
+    cells = [
+        (r.id, r.created_at, r.status, Path(r.model).name or r.model, r.backend, r.hostname,
+         units.duration(r.latency_median_s),
+         f"{r.throughput_ips:,.1f}/s" if r.throughput_ips is not None else units.DASH)
+        for r in rows
+    ]
+    if not console.is_terminal:  # piped: tab-separated, one record per line, never wrapped
+        print("\n".join("\t".join(row) for row in (header, *cells)))
+        return
+    table = Table(*header)
+    table.columns[0].no_wrap = True
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
 
 
 @results_app.command("show")
 def show(
     record_id: Annotated[str, typer.Argument(help="Record id (a unique prefix is enough).")],
-    db: Annotated[Optional[Path], _DB] = None,
+    db: Annotated[Path | None, _DB] = None,
     json_out: Annotated[bool, typer.Option("--json", help="The full record as JSON.")] = False,
 ) -> None:
     """Show one record as the bench command printed it (or as JSON)."""
@@ -64,9 +73,9 @@ def show(
 @results_app.command("export")
 def export(
     fmt: Annotated[str, typer.Option("--format", help="csv | json | markdown")] = "csv",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
-    db: Annotated[Optional[Path], _DB] = None,
-    limit: Annotated[Optional[int], typer.Option(help="Newest N records (default: all).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    db: Annotated[Path | None, _DB] = None,
+    limit: Annotated[int | None, typer.Option(help="Newest N records (default: all).")] = None,
 ) -> None:
     """Export records for spreadsheets, scripts or the guide's Bench Table."""
     from edgebench.errors import UsageError

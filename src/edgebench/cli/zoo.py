@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,7 +23,13 @@ def list_models() -> None:
 
     from edgebench.zoo import ZOO
 
+    if not console.is_terminal:
+        # piped (`zoo list | zoo pull`, scripts): one tab-separated line per model, name first
+        for e in ZOO.values():
+            print("\t".join((e.name, e.task, "x".join(map(str, e.input_shape)), e.labels, e.license)))
+        return
     table = Table("name", "task", "input", "preprocessing", "labels", "licence")
+    table.columns[0].no_wrap = True
     for e in ZOO.values():
         table.add_row(e.name, e.task, f"{'×'.join(map(str, e.input_shape))} {e.input_layout}",
                       e.preprocessing, e.labels, e.license)
@@ -32,9 +38,9 @@ def list_models() -> None:
 
 @zoo_app.command("pull")
 def pull(
-    names: Annotated[Optional[list[str]], typer.Argument(help="Zoo names (also read from stdin when piped).")] = None,
+    names: Annotated[list[str] | None, typer.Argument(help="Zoo names (also read from stdin when piped).")] = None,
     dynamic_batch: Annotated[bool, typer.Option(help="Export with a dynamic batch dimension.")] = False,
-    cache_dir: Annotated[Optional[Path], typer.Option(help="Cache dir (default: $EDGEBENCH_CACHE_DIR or XDG cache).")] = None,
+    cache_dir: Annotated[Path | None, typer.Option(help="Cache dir (default: $EDGEBENCH_CACHE_DIR or XDG cache).")] = None,
 ) -> None:
     """Export NAME(s) to ONNX into the cache (once; later calls reuse the verified file)."""
     import sys
@@ -44,9 +50,8 @@ def pull(
 
     wanted = list(names or [])
     if not wanted and not sys.stdin.isatty():
-        # `edgebench zoo list | edgebench zoo pull`: pick the known names out of the table
-        tokens = (w for line in sys.stdin for w in line.replace("│", " ").replace("┃", " ").split())
-        wanted = list(dict.fromkeys(w for w in tokens if w in ZOO))
+        # `edgebench zoo list | edgebench zoo pull`: the first column of each piped line
+        wanted = [line.split("\t")[0].strip() for line in sys.stdin if line.strip()]
     if not wanted:
         raise UsageError("no model to pull", hint="edgebench zoo pull efficientnet-lite0")
     for name in wanted:

@@ -23,8 +23,12 @@ class CpuTimeCollector:
         wall = time.perf_counter() - self._wall0
         cores = os.cpu_count() or 1
         one_core = 100.0 * cpu / wall if wall > 0 else None
-        return {"cpu_time_s": cpu, "wall_s": wall, "cpu_util_pct_one_core": one_core,
-                "cpu_util_pct_all_cores": one_core / cores if one_core is not None else None}
+        return {
+            "cpu_time_s": cpu,
+            "wall_s": wall,
+            "cpu_util_pct_one_core": one_core,
+            "cpu_util_pct_all_cores": one_core / cores if one_core is not None else None,
+        }
 
 
 def _cpu_seconds() -> float:

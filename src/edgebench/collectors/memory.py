@@ -55,5 +55,9 @@ class MemoryCollector:
     def stop(self) -> dict[str, JSONValue]:
         end = rss_bytes()
         growth = end - self._start if end is not None and self._start is not None else None
-        return {"rss_start_bytes": self._start, "rss_end_bytes": end,
-                "rss_growth_bytes": growth, "peak_rss_bytes": peak_rss_bytes()}
+        return {
+            "rss_start_bytes": self._start,
+            "rss_end_bytes": end,
+            "rss_growth_bytes": growth,
+            "peak_rss_bytes": peak_rss_bytes(),
+        }

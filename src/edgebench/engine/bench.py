@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edgebench.engine import launcher
+from edgebench.engine.runner import validate_spec
 from edgebench.records import JSONValue, RunRecord, RunSpec, ValidityWarning
 from edgebench.zoo import resolve_model
 
@@ -13,10 +14,11 @@ if TYPE_CHECKING:
     from edgebench.protocols import Store
 
 
-def run_benchmark(spec: RunSpec, *, store: Store | None, cache_dir: Path | None = None,
-                  dynamic_batch: bool = False) -> RunRecord:
+def run_benchmark(
+    spec: RunSpec, *, store: Store | None, cache_dir: Path | None = None, dynamic_batch: bool = False
+) -> RunRecord:
     """Measure ``spec`` (model may be a zoo name) and store the record the moment it exists."""
-    launcher.validate_spec(spec)  # before a possibly slow zoo export
+    validate_spec(spec)  # before a possibly slow zoo export
     resolved = resolve_model(spec.model, cache_dir, dynamic_batch=dynamic_batch)
     spec = RunSpec(**{**spec.__dict__, "model_path": str(resolved.path)})
     record = launcher.run(spec, resolved.info)
@@ -39,8 +41,11 @@ def _with_analysis(record: RunRecord) -> RunRecord:
     try:
         summary: dict[str, JSONValue] = analyze_model(Path(record.spec.model_path), shapes).summary_dict()
     except EdgebenchError as exc:
-        note = ValidityWarning("analysis_failed", f"static analysis failed: {exc.message}",
-                               "run `edgebench analyze MODEL` to see why; latency figures are unaffected")
+        note = ValidityWarning(
+            "analysis_failed",
+            f"static analysis failed: {exc.message}",
+            "run `edgebench analyze MODEL` to see why; latency figures are unaffected",
+        )
         return replace(record, warnings=(*record.warnings, note))
     return replace(record, analysis=summary)
 

@@ -8,6 +8,7 @@ import socket
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import cast
 
 from edgebench.records import Environment, JSONValue
 
@@ -26,7 +27,7 @@ def capture(thread_settings: dict[str, JSONValue] | None = None) -> Environment:
         python=platform.python_version(),
         edgebench_version=package_version("edgebench") or "unknown",
         machine=platform.machine(),
-        cpu=dict(environment_facts()),
+        cpu=cast(dict[str, JSONValue], environment_facts()),
         ram_bytes=_ram_bytes(),
         load_avg=_load_avg(),
         runtime_versions={p: v for p in _RUNTIME_PACKAGES if (v := package_version(p))},

@@ -90,9 +90,7 @@ def check_size(specs: Sequence[IOSpec], shapes: Mapping[str, tuple[int, ...]], l
     return total
 
 
-def generate(
-    specs: Sequence[IOSpec], shapes: Mapping[str, tuple[int, ...]], seed: int
-) -> dict[str, np.ndarray]:
+def generate(specs: Sequence[IOSpec], shapes: Mapping[str, tuple[int, ...]], seed: int) -> dict[str, np.ndarray]:
     """Seeded random inputs: floats uniform in [-1, 1), ints in [0, 100) (clipped to the dtype), bools."""
     import numpy as np
 
@@ -110,8 +108,10 @@ def generate(
         elif dtype.kind == "b":
             feeds[spec.name] = rng.random(size=shape) < 0.5
         else:
-            raise UsageError(f"cannot generate data for input {spec.name!r} of type {spec.dtype}",
-                             hint="pass real inputs with --inputs file.npz")
+            raise UsageError(
+                f"cannot generate data for input {spec.name!r} of type {spec.dtype}",
+                hint="pass real inputs with --inputs file.npz",
+            )
     return feeds
 
 
@@ -127,8 +127,10 @@ def load_file(path: Path, specs: Sequence[IOSpec]) -> dict[str, np.ndarray]:
         raise UsageError(f"cannot read inputs file {path}: {exc}", hint="save with numpy.save/savez") from exc
     if isinstance(loaded, np.ndarray):
         if len(specs) != 1:
-            raise UsageError(f"{path.name} holds one array but the model has {len(specs)} inputs",
-                             hint="use an .npz with one array per input name")
+            raise UsageError(
+                f"{path.name} holds one array but the model has {len(specs)} inputs",
+                hint="use an .npz with one array per input name",
+            )
         return {specs[0].name: loaded.astype(_np_dtype(specs[0].dtype), copy=False)}
     arrays = {k: loaded[k] for k in loaded.files}
     missing = [s.name for s in specs if s.name not in arrays]

@@ -18,7 +18,7 @@ from typing import Any
 
 from edgebench import errors
 from edgebench.engine.runner import execute, validate_spec
-from edgebench.errors import EdgebenchError, MeasurementError
+from edgebench.errors import EdgebenchError
 from edgebench.records import (
     Failure,
     ModelInfo,
@@ -83,8 +83,11 @@ def _crash_failure(returncode: int, stderr: str) -> Failure:
     tail = stderr.strip().splitlines()[-1][:300] if stderr.strip() else ""
     if returncode < 0:
         name = signal.Signals(-returncode).name if -returncode in signal.Signals._value2member_map_ else "?"
-        return Failure("Crash", f"benchmark process killed by {name} (signal {-returncode}) {tail}".strip(),
-                       exit_signal=-returncode)
+        return Failure(
+            "Crash",
+            f"benchmark process killed by {name} (signal {-returncode}) {tail}".strip(),
+            exit_signal=-returncode,
+        )
     return Failure("Crash", f"benchmark process exited with code {returncode}: {tail}", exit_code=returncode)
 
 

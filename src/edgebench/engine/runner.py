@@ -21,8 +21,8 @@ from edgebench.engine.summary import build_summary
 from edgebench.errors import UsageError
 from edgebench.protocols import Clock, IOSpec, Session
 from edgebench.records import (
-    Memory,
     Measurements,
+    Memory,
     ModelInfo,
     RunRecord,
     RunSpec,
@@ -53,8 +53,10 @@ def validate_spec(spec: RunSpec) -> None:
     if spec.max_time_s <= 0:
         raise UsageError("--max-time must be positive", hint="e.g. --max-time 30")
     if spec.min_time_s > spec.max_time_s:
-        raise UsageError(f"--min-time {spec.min_time_s} exceeds --max-time {spec.max_time_s}",
-                         hint="raise --max-time or lower --min-time")
+        raise UsageError(
+            f"--min-time {spec.min_time_s} exceeds --max-time {spec.max_time_s}",
+            hint="raise --max-time or lower --min-time",
+        )
     if spec.min_iters < 1:
         raise UsageError("--min-iters must be at least 1", hint="e.g. --min-iters 100")
     for name, value in (("--threads", spec.threads), ("--batch", spec.batch)):
@@ -82,8 +84,15 @@ def execute(spec: RunSpec, model: ModelInfo) -> RunRecord:
     finally:
         session.close()
     summary, warnings = build_summary(measurements, spec, model, env)
-    return RunRecord(spec=spec, environment=env, status="ok", model=model,
-                     measurements=measurements, summary=summary, warnings=tuple(warnings))
+    return RunRecord(
+        spec=spec,
+        environment=env,
+        status="ok",
+        model=model,
+        measurements=measurements,
+        summary=summary,
+        warnings=tuple(warnings),
+    )
 
 
 def _prepare_inputs(session: Session, spec: RunSpec) -> tuple[dict[str, np.ndarray], tuple[TensorInfo, ...]]:
@@ -102,8 +111,13 @@ def _prepare_inputs(session: Session, spec: RunSpec) -> tuple[dict[str, np.ndarr
 
 
 def _measure(
-    session: Session, feeds: Mapping[str, np.ndarray], spec: RunSpec, load_time_s: float,
-    tensor_infos: tuple[TensorInfo, ...], rss_before: int | None, rss_after_load: int | None,
+    session: Session,
+    feeds: Mapping[str, np.ndarray],
+    spec: RunSpec,
+    load_time_s: float,
+    tensor_infos: tuple[TensorInfo, ...],
+    rss_before: int | None,
+    rss_after_load: int | None,
 ) -> Measurements:
     clock: Clock = getattr(session, "clock", None) or time.perf_counter_ns
     t0 = clock()
@@ -116,16 +130,23 @@ def _measure(
     loop = steady_state(session, feeds, clock, spec)
     cpu_stats, mem_stats = cpu.stop(), memory.stop()
     return Measurements(
-        latencies_ns=tuple(loop.latencies_ns), warmup_latencies_ns=tuple(warmup),
-        load_time_s=load_time_s, first_inference_s=first_ns / _S, window_wall_s=loop.window_ns / _S,
+        latencies_ns=tuple(loop.latencies_ns),
+        warmup_latencies_ns=tuple(warmup),
+        load_time_s=load_time_s,
+        first_inference_s=first_ns / _S,
+        window_wall_s=loop.window_ns / _S,
         cpu_time_s=_float(cpu_stats.get("cpu_time_s")),
         memory=Memory(
-            peak_rss_bytes=peak_rss_bytes(), rss_after_load_bytes=rss_after_load,
+            peak_rss_bytes=peak_rss_bytes(),
+            rss_after_load_bytes=rss_after_load,
             rss_steady_bytes=_int(mem_stats.get("rss_end_bytes")),
-            rss_growth_bytes=_int(mem_stats.get("rss_growth_bytes")), rss_before_load_bytes=rss_before,
+            rss_growth_bytes=_int(mem_stats.get("rss_growth_bytes")),
+            rss_before_load_bytes=rss_before,
         ),
-        stop_reason=loop.stop_reason, timer_resolution_s=timer_resolution_s(clock),
-        inputs=tensor_infos, outputs=_output_infos(session.outputs(), outputs),
+        stop_reason=loop.stop_reason,
+        timer_resolution_s=timer_resolution_s(clock),
+        inputs=tensor_infos,
+        outputs=_output_infos(session.outputs(), outputs),
     )
 
 

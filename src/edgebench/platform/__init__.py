@@ -12,9 +12,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from edgebench.errors import UsageError
+from edgebench.platform.cpu import detect_cpu
+from edgebench.platform.microbench import (
+    MicrobenchConfig,
+    PeakMeasurement,
+    default_stream_bytes,
+    ridge_points,
+    run_microbenchmarks,
+)
 from edgebench.platform.nvml import NvmlLoader
 from edgebench.platform.report import SCHEMA_VERSION, PlatformReport
-from edgebench.platform.sensors import CommandRunner, ReadCheck
+from edgebench.platform.runtimes import detect_runtimes
+from edgebench.platform.sensors import CommandRunner, ReadCheck, discover_sensors, probe_nvml_for_root
+from edgebench.platform.system import detect_accelerators, detect_system
+from edgebench.platform.theoretical import TheoreticalPeak, theoretical_peaks
 
 __all__ = ["SCHEMA_VERSION", "PlatformReport", "characterize", "default_threads"]
 
@@ -45,19 +56,6 @@ def characterize(
     ``root``, ``runner``, ``can_read`` and ``nvml_loader`` exist so tests can describe fake machines;
     the microbenchmarks always run on the real one.
     """
-    from edgebench.platform.cpu import detect_cpu
-    from edgebench.platform.microbench import (
-        MicrobenchConfig,
-        PeakMeasurement,
-        default_stream_bytes,
-        ridge_points,
-        run_microbenchmarks,
-    )
-    from edgebench.platform.runtimes import detect_runtimes
-    from edgebench.platform.sensors import discover_sensors, probe_nvml_for_root
-    from edgebench.platform.system import detect_accelerators, detect_system
-    from edgebench.platform.theoretical import theoretical_peaks
-
     if threads is not None and threads < 1:
         raise UsageError(f"threads must be at least 1, got {threads}", hint="use --threads 1 or more")
     if not duration_s > 0:
@@ -80,6 +78,8 @@ def characterize(
             stream_bytes=stream_bytes or default_stream_bytes(llc, system.memory.available_bytes),
         )
         peaks = run_microbenchmarks(config, say)
+    theoretical = theoretical_peaks(cpu)
+    notes += _consistency_notes(theoretical, peaks)
     return PlatformReport(
         schema_version=SCHEMA_VERSION,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -91,13 +91,29 @@ def characterize(
         accelerators=detect_accelerators(root, nvml),
         runtimes=detect_runtimes(quick=quick),
         sensors=discover_sensors(root, runner=runner, can_read=can_read, nvml=nvml),
-        theoretical=theoretical_peaks(cpu),
+        theoretical=theoretical,
         peaks=peaks,
         ridge_points=ridge_points(peaks),
         microbench_threads=used_threads,
         microbench_duration_s=None if quick else duration_s,
         notes=tuple(notes),
     )
+
+
+def _consistency_notes(theoretical: tuple[TheoreticalPeak, ...], peaks: tuple[PeakMeasurement, ...]) -> list[str]:
+    """Flag a measurement above its theoretical ceiling: an assumption (clock, units) is wrong."""
+    notes = []
+    for precision in ("fp32", "int8"):
+        ceiling = max((t.ops_per_s or 0.0 for t in theoretical if t.precision == precision), default=0.0)
+        best = max((p for p in peaks if p.precision == precision and p.value), key=lambda p: p.value or 0.0,
+                   default=None)
+        if ceiling and best is not None and (best.value or 0.0) > ceiling:
+            notes.append(
+                f"{best.name} measured {(best.value or 0.0) / 1e9:.1f} G/s exceeds the theoretical "
+                f"{ceiling / 1e9:.1f} G/s: the clock is above the assumed one (turbo) or the "
+                "assumed units per core are too few; treat the theoretical figure as a floor"
+            )
+    return notes
 
 
 def _edgebench_version() -> str | None:

@@ -45,13 +45,24 @@ def _rows(record: RunRecord, s: Summary) -> list[tuple[str, str]]:
     lo, hi = s.latency_ci95_s
     half = max(hi - s.latency_median_s, s.latency_median_s - lo) / s.latency_median_s if s.latency_median_s else 0
     rows = [
-        ("Latency (median ± CI95)", f"{units.duration(s.latency_median_s)} ± {half * 100:.2f} %  "
-                                    f"[{units.duration(lo)} … {units.duration(hi)}]"),
-        ("Mean ± σ", f"{units.duration(s.latency_mean_s)} ± {units.duration(s.latency_std_s)}  (CV {s.latency_cv * 100:.1f} %)"),
-        ("p90 / p99 / p99.9", " / ".join(units.duration(v) for v in (s.latency_p90_s, s.latency_p99_s, s.latency_p999_s))),
+        (
+            "Latency (median ± CI95)",
+            f"{units.duration(s.latency_median_s)} ± {half * 100:.2f} %  [{units.duration(lo)} … {units.duration(hi)}]",
+        ),
+        (
+            "Mean ± σ",
+            f"{units.duration(s.latency_mean_s)} ± {units.duration(s.latency_std_s)}  (CV {s.latency_cv * 100:.1f} %)",
+        ),
+        (
+            "p90 / p99 / p99.9",
+            " / ".join(units.duration(v) for v in (s.latency_p90_s, s.latency_p99_s, s.latency_p999_s)),
+        ),
         ("MLPerf early-stop p90 / p99", f"{units.duration(s.mlperf_p90_s)} / {units.duration(s.mlperf_p99_s)}"),
-        ("Range (min … max)", f"{units.duration(s.latency_min_s)} … {units.duration(s.latency_max_s)}  "
-                              f"({s.outliers} outlier{'s' if s.outliers != 1 else ''})"),
+        (
+            "Range (min … max)",
+            f"{units.duration(s.latency_min_s)} … {units.duration(s.latency_max_s)}  "
+            f"({s.outliers} outlier{'s' if s.outliers != 1 else ''})",
+        ),
         ("Iterations", f"{s.iterations:,} in {m.window_wall_s:.2f} s (stopped: {m.stop_reason.replace('_', ' ')})"),
         ("Throughput", f"{s.throughput_ips:,.1f} inferences/s"),
         ("Cold start", f"load {units.duration(s.load_time_s)} · first inference {units.duration(s.first_inference_s)}"),
@@ -67,9 +78,15 @@ def _memory(record: RunRecord) -> str:
     m = record.measurements
     assert m is not None and record.summary is not None
     mem = m.memory
-    growth = DASH if mem.rss_growth_bytes is None else ("+" if mem.rss_growth_bytes >= 0 else "") + units.size(mem.rss_growth_bytes)
-    return (f"peak RSS {units.size(mem.peak_rss_bytes)} · after load {units.size(mem.rss_after_load_bytes)} · "
-            f"steady growth {growth} · model file {units.size(record.summary.model_size_bytes, binary=False)}")
+    growth = (
+        DASH
+        if mem.rss_growth_bytes is None
+        else ("+" if mem.rss_growth_bytes >= 0 else "") + units.size(mem.rss_growth_bytes)
+    )
+    return (
+        f"peak RSS {units.size(mem.peak_rss_bytes)} · after load {units.size(mem.rss_after_load_bytes)} · "
+        f"steady growth {growth} · model file {units.size(record.summary.model_size_bytes, binary=False)}"
+    )
 
 
 def _cpu(s: Summary) -> str:

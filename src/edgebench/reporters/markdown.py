@@ -7,8 +7,16 @@ from collections.abc import Iterable
 from edgebench.records import RunRecord
 from edgebench.reporters.units import DASH
 
-BENCH_COLUMNS = ("Model", "Task", "Accuracy", "Latency (ms)", "Model Size (MB)", "Params",
-                 "Compute (GFLOPs)", "Platform")
+BENCH_COLUMNS = (
+    "Model",
+    "Task",
+    "Accuracy",
+    "Latency (ms)",
+    "Model Size (MB)",
+    "Params",
+    "Compute (GFLOPs)",
+    "Platform",
+)
 
 
 def bench_table(records: Iterable[RunRecord]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import builtins
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,11 +68,14 @@ class SQLiteStore:
                 con.execute("PRAGMA journal_mode=WAL")
                 con.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open results database {path}: {exc}",
-                             hint="pass another file with --db; the existing file was left untouched") from exc
+            raise StoreError(
+                f"cannot open results database {path}: {exc}",
+                hint="pass another file with --db; the existing file was left untouched",
+            ) from exc
         except OSError as exc:
-            raise StoreError(f"cannot create results database {path}: {exc.strerror}",
-                             hint="pass a writable path with --db") from exc
+            raise StoreError(
+                f"cannot create results database {path}: {exc.strerror}", hint="pass a writable path with --db"
+            ) from exc
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -84,9 +88,18 @@ class SQLiteStore:
 
     def put(self, record: RunRecord) -> None:
         s = record.summary
-        row = (record.id, record.created_at, record.schema_version, record.status, record.spec.model,
-               record.spec.backend, record.environment.hostname,
-               s.latency_median_s if s else None, s.throughput_ips if s else None, record_to_json(record))
+        row = (
+            record.id,
+            record.created_at,
+            record.schema_version,
+            record.status,
+            record.spec.model,
+            record.spec.backend,
+            record.environment.hostname,
+            s.latency_median_s if s else None,
+            s.throughput_ips if s else None,
+            record_to_json(record),
+        )
         try:
             with self._connect() as con:
                 con.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)", row)
@@ -97,8 +110,10 @@ class SQLiteStore:
 
     def get(self, record_id: str) -> RunRecord:
         with self._connect() as con:
-            rows = con.execute("SELECT id, record_json FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY id",
-                               (_escape_like(record_id) + "%",)).fetchall()
+            rows = con.execute(
+                "SELECT id, record_json FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY id",
+                (_escape_like(record_id) + "%",),
+            ).fetchall()
         if not rows:
             raise StoreError(f"no result with id {record_id!r} in {self.path}", hint="see `edgebench results list`")
         exact = [r for r in rows if r[0] == record_id]
@@ -108,15 +123,18 @@ class SQLiteStore:
 
     def list(self, limit: int | None = None) -> list[RunRecord]:
         with self._connect() as con:
-            rows = con.execute("SELECT record_json FROM runs ORDER BY created_at DESC, id DESC LIMIT ?",
-                               (limit if limit is not None else -1,)).fetchall()
+            rows = con.execute(
+                "SELECT record_json FROM runs ORDER BY created_at DESC, id DESC LIMIT ?",
+                (limit if limit is not None else -1,),
+            ).fetchall()
         return [record_from_json(r[0]) for r in rows]
 
-    def rows(self, limit: int | None = None) -> list[RunRow]:
+    def rows(self, limit: int | None = None) -> builtins.list[RunRow]:
         with self._connect() as con:
             rows = con.execute(
                 "SELECT id, created_at, status, model, backend, hostname, latency_median_s, throughput_ips "
-                "FROM runs ORDER BY created_at DESC, id DESC LIMIT ?", (limit if limit is not None else -1,)
+                "FROM runs ORDER BY created_at DESC, id DESC LIMIT ?",
+                (limit if limit is not None else -1,),
             ).fetchall()
         return [RunRow(*r) for r in rows]
 
@@ -126,14 +144,18 @@ class SQLiteStore:
         hostname = str(report.get("hostname") or _nested(report, "system", "hostname") or "unknown")
         created = str(report.get("created_at") or utc_now())
         with self._connect() as con:
-            con.execute("INSERT OR REPLACE INTO platforms VALUES (?,?,?,?)",
-                        (record_id, created, hostname, json.dumps(dict(report), allow_nan=False)))
+            con.execute(
+                "INSERT OR REPLACE INTO platforms VALUES (?,?,?,?)",
+                (record_id, created, hostname, json.dumps(dict(report), allow_nan=False)),
+            )
         return record_id
 
     def latest_platform(self, hostname: str) -> dict[str, Any] | None:
         with self._connect() as con:
-            row = con.execute("SELECT id, report_json FROM platforms WHERE hostname = ? "
-                              "ORDER BY created_at DESC, id DESC LIMIT 1", (hostname,)).fetchone()
+            row = con.execute(
+                "SELECT id, report_json FROM platforms WHERE hostname = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+                (hostname,),
+            ).fetchone()
         if row is None:
             return None
         data: dict[str, Any] = json.loads(row[1])

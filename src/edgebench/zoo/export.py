@@ -31,7 +31,15 @@ def export_efficientnet_lite0(out: Path, *, dynamic_batch: bool, opset: int) -> 
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # exporter chatter about Slice folding is not actionable
-            torch.onnx.export(model, (dummy,), str(out), input_names=["input"], output_names=["logits"],
-                              opset_version=opset, dynamic_axes=axes, dynamo=False)
+            torch.onnx.export(
+                model,
+                (dummy,),
+                str(out),
+                input_names=["input"],
+                output_names=["logits"],
+                opset_version=opset,
+                dynamic_axes=axes,
+                dynamo=False,
+            )
     except Exception as exc:  # torch raises many types from the exporter
         raise ModelError(f"exporting efficientnet-lite0 to ONNX failed: {exc}") from exc

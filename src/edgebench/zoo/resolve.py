@@ -51,7 +51,9 @@ def resolve_model(name_or_path: str, cache_dir: Path | None = None, *, dynamic_b
 def check_model_file(path: Path) -> str:
     """Cheap sanity checks before any runtime sees the file; returns the format name."""
     if not path.exists():
-        raise ModelError(f"model file {path} does not exist", hint="check the path, or use a zoo name (edgebench zoo list)")
+        raise ModelError(
+            f"model file {path} does not exist", hint="check the path, or use a zoo name (edgebench zoo list)"
+        )
     if path.is_dir():
         raise ModelError(f"{path} is a directory, not a model file", hint="pass the .onnx file inside it")
     size = path.stat().st_size
@@ -80,8 +82,10 @@ def _check_onnx_parses(path: Path) -> None:
     try:
         model = onnx.load(str(path), load_external_data=False)
     except (DecodeError, ValueError, OSError) as exc:
-        raise ModelError(f"{path} is not a readable ONNX model ({type(exc).__name__})",
-                         hint="the file may be truncated; re-export it") from exc
+        raise ModelError(
+            f"{path} is not a readable ONNX model ({type(exc).__name__})",
+            hint="the file may be truncated; re-export it",
+        ) from exc
     if not model.graph.node:
         raise ModelError(f"{path} parses but has an empty graph (truncated or not ONNX)", hint="re-export it")
 
@@ -100,8 +104,12 @@ def pull(entry: ZooEntry, cache: Path, *, dynamic_batch: bool = False) -> Resolv
         index[key] = {"file": path.name, "sha256": path.stem.split("-")[-1]}
         _write_json_atomic(index_path, index)
     info = _file_info(path, "onnx", name=entry.name, source=f"zoo:{entry.name} ({variant} batch)")
-    meta = {"task": entry.task, "input_layout": entry.input_layout,
-            "preprocessing": entry.preprocessing, "labels": entry.labels}
+    meta = {
+        "task": entry.task,
+        "input_layout": entry.input_layout,
+        "preprocessing": entry.preprocessing,
+        "labels": entry.labels,
+    }
     return ResolvedModel(path, ModelInfo(**{**info.__dict__, **meta}))
 
 
@@ -148,5 +156,11 @@ def sha256_file(path: Path) -> str:
 
 
 def _file_info(path: Path, fmt: str, *, name: str, source: str) -> ModelInfo:
-    return ModelInfo(name=name, path=str(path.resolve()), format=fmt, size_bytes=path.stat().st_size,
-                     sha256=sha256_file(path), source=source)
+    return ModelInfo(
+        name=name,
+        path=str(path.resolve()),
+        format=fmt,
+        size_bytes=path.stat().st_size,
+        sha256=sha256_file(path),
+        source=source,
+    )
