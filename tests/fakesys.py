@@ -231,11 +231,12 @@ def build_x86_rapl(root: Path) -> FakeMachine:
         write(root, f"{rapl}/{zone}/name", name)
         write(root, f"{rapl}/{zone}/energy_uj", str(uj))
         write(root, f"{rapl}/{zone}/max_energy_range_uj", "262143328850")
-        link(root, f"/sys/class/powercap/{zone.rsplit('/', 1)[-1]}", f"../../devices/virtual/powercap/intel-rapl/{zone}")
+        name_only = zone.rsplit("/", 1)[-1]
+        link(root, f"/sys/class/powercap/{name_only}", f"../../devices/virtual/powercap/intel-rapl/{zone}")
     mmio = "/sys/devices/virtual/powercap/intel-rapl-mmio/intel-rapl-mmio:0"
     write(root, f"{mmio}/name", "package-0")
     write(root, f"{mmio}/energy_uj", "99999")
-    link(root, "/sys/class/powercap/intel-rapl-mmio:0", "../../devices/virtual/powercap/intel-rapl-mmio/intel-rapl-mmio:0")
+    link(root, "/sys/class/powercap/intel-rapl-mmio:0", f"../../{mmio.removeprefix('/sys/')}")
     write(root, "/sys/class/dmi/id/sys_vendor", "Dell Inc.")
     write(root, "/sys/class/dmi/id/product_name", "OptiPlex 7070")
     _common(root, "desk", "6.1.0-18-amd64", (32657000, 30000000, 2097148, 2097148))

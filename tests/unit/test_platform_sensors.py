@@ -116,8 +116,9 @@ def test_nothing_readable_is_all_absent_with_reasons(tmp_path: Path) -> None:
 
 def test_permission_denied_thermal_zone(tmp_path: Path) -> None:
     machine = build_pi5(tmp_path)
-    sensors = _by_name(discover_sensors(machine.root, runner=machine.runner, can_read=lambda p: "thermal_zone" not in str(p)))
-    zone = sensors["thermal_zone0 cpu-thermal"]
+    denied = _by_name(discover_sensors(machine.root, runner=machine.runner,
+                                       can_read=lambda p: "thermal_zone" not in str(p)))
+    zone = denied["thermal_zone0 cpu-thermal"]
     assert zone.state == PERMISSION_DENIED
     assert zone.fix == "sudo chmod a+r /sys/class/thermal/thermal_zone0/temp"
 
@@ -156,11 +157,11 @@ def test_fake_root_never_runs_host_commands(tmp_path: Path) -> None:
 # --- NVML through a fake pynvml module -------------------------------------------------------------
 
 
-class NVMLError_NotSupported(Exception):  # noqa: N801 - pynvml's own class naming
+class NVMLError_NotSupported(Exception):
     pass
 
 
-class NVMLError_LibraryNotFound(Exception):  # noqa: N801
+class NVMLError_LibraryNotFound(Exception):
     pass
 
 

@@ -77,6 +77,7 @@ class Resolved:
     constant: set[str] = field(default_factory=set)
     file_constant: set[str] = field(default_factory=set)
     folded: set[int] = field(default_factory=set)
+    failed: set[int] = field(default_factory=set)
     values: dict[str, Any] = field(default_factory=dict)
     shapes: dict[str, tuple[Dim, ...] | None] = field(default_factory=dict)
     elem_types: dict[str, int] = field(default_factory=dict)
@@ -267,7 +268,13 @@ def _fold_node(index: int, node: Any, st: Resolved) -> bool:
     st.constant.update(outputs)
     if kind == "file":
         st.file_constant.update(outputs)
-    results = [value] if value is not None else (_evaluate(node, st) if _evaluable(node, st) else None)
+    evaluable = value is None and _evaluable(node, st)
+    results = [value] if value is not None else (_evaluate(node, st) if evaluable else None)
+    if evaluable and results is None and index not in st.failed:
+        # small constant arithmetic that cannot run means a broken model: keep it away from inference
+        st.failed.add(index)
+        st.notes.append(f"constant node {node.name or node.op_type!r} ({node.op_type}) could not be evaluated")
+        changed = True
     if results is not None and len(results) >= len(outputs):
         for name, result in zip(node.output, results):
             if name:
@@ -299,8 +306,9 @@ def _inference_model(st: Resolved) -> Any:
     from onnx import helper, numpy_helper
 
     graph = st.model.graph
-    kept = [n for i, n in enumerate(st.nodes) if i not in st.folded]
+    kept = [n for i, n in enumerate(st.nodes) if i not in st.folded and i not in st.failed]
     needed = _needed_names(kept)
+    broken = [helper.make_empty_tensor_value_info(o) for i in sorted(st.failed) for o in st.nodes[i].output if o]
     initializers = [numpy_helper.from_array(st.values[n], n) for n in sorted(needed) if n in st.values]
     typed = [
         helper.make_tensor_value_info(n, st.initializers[n].data_type, list(st.initializers[n].dims))
@@ -312,7 +320,9 @@ def _inference_model(st: Resolved) -> Any:
         for vi in graph.input
         if vi.name in st.inputs
     ]
-    new_graph = helper.make_graph(kept, graph.name or "graph", inputs + typed, list(graph.output), initializers)
+    # declared output shapes are not trusted: inference recomputes them (declared ones are a fallback)
+    outputs = [helper.make_tensor_value_info(vi.name, vi.type.tensor_type.elem_type, None) for vi in graph.output]
+    new_graph = helper.make_graph(kept, graph.name or "graph", inputs + typed + broken, outputs, initializers)
     model = helper.make_model(new_graph, opset_imports=list(st.model.opset_import))
     model.ir_version = st.model.ir_version
     model.functions.extend(st.model.functions)
@@ -339,6 +349,9 @@ def infer(st: Resolved) -> None:
         return
     for vi in (*inferred.graph.input, *inferred.graph.value_info, *inferred.graph.output):
         _record_value_info(vi, st)
+    for vi in st.model.graph.output:
+        if st.shapes.get(vi.name) is None:
+            _record_value_info(vi, st)
     _record_constants(st)
 
 

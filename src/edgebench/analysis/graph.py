@@ -163,7 +163,8 @@ def _precision_label(weight_dtype: str, act_dtype: str) -> str:
         return {"float32": "FP32", "float16": "FP16", "bfloat16": "BF16", "float64": "FP64"}.get(
             weight_dtype, weight_dtype.upper()
         )
-    return f"W{_bits(weight_dtype)}/A{_bits(act_dtype)}"
+    weight_bits, act_bits = _bits(weight_dtype), _bits(act_dtype)
+    return f"W{weight_bits or weight_dtype}/A{act_bits or act_dtype}"
 
 
 def bit_width(nodes: Sequence[Node], weights: Mapping[str, Weight]) -> str:

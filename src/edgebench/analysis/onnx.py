@@ -319,7 +319,7 @@ def _subgraph_weights(node: Any, prefix: str) -> list[Weight]:
             elements = math.prod(tensor.dims)
             if elements > 1:
                 nbytes = None if bits is None else (elements * bits + 7) // 8
-                found.append(Weight(f"{prefix}/{tensor.name}", elements, dtype, nbytes))
+                found.append(Weight(f"{prefix}/{sub.name}/{tensor.name}", elements, dtype, nbytes))
     return found
 
 

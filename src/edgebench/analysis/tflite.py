@@ -140,6 +140,8 @@ def _buffer_bytes(model: Any, index: int) -> int:
 
 def _tensor(model: Any, graph: Any, index: int) -> _TTensor:
     tensor = graph.Tensors(index)
+    if tensor.ShapeLength() > 64 or tensor.ShapeSignatureLength() > 64:
+        raise ValueError(f"tensor {index} has an implausible rank")
     shape = tuple(int(d) for d in tensor.ShapeAsNumpy()) if tensor.ShapeLength() else ()
     signature = [int(tensor.ShapeSignature(j)) for j in range(tensor.ShapeSignatureLength())]
     dtype, bits = TFLITE_DTYPES.get(tensor.Type(), (f"tflite_type_{tensor.Type()}", None))
@@ -190,6 +192,10 @@ def _read(buf: bytes) -> _TModel:
     if model.SubgraphsLength() < 1:
         raise ValueError("no sub-graph")
     graph = model.Subgraphs(0)
+    # a damaged length field would otherwise send the loops below through billions of entries
+    lengths = (model.SubgraphsLength(), model.BuffersLength(), graph.TensorsLength(), graph.OperatorsLength())
+    if any(n * 4 > len(buf) for n in lengths):
+        raise ValueError("table lengths exceed the file size")
     return _TModel(
         tensors=tuple(_tensor(model, graph, i) for i in range(graph.TensorsLength())),
         ops=_ops(model, graph),

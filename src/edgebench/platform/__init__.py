@@ -67,14 +67,13 @@ def characterize(
     nvml = probe_nvml_for_root(root, nvml_loader)
     notes = [] if root == Path("/") else [f"hardware read from a tree at {root}; microbenchmarks ran on this host"]
     peaks: tuple[PeakMeasurement, ...] = ()
-    used_threads = None
+    config = None
     if quick:
         notes.append("quick mode: detection only, no microbenchmarks")
     else:
-        used_threads = threads or default_threads()
         llc = max((c.size_bytes * c.instances for c in cpu.caches), default=None)
         config = MicrobenchConfig(
-            threads=used_threads, duration_s=duration_s, matmul_n=matmul_n,
+            threads=threads or default_threads(), duration_s=duration_s, matmul_n=matmul_n,
             stream_bytes=stream_bytes or default_stream_bytes(llc, system.memory.available_bytes),
         )
         peaks = run_microbenchmarks(config, say)
@@ -94,7 +93,7 @@ def characterize(
         theoretical=theoretical,
         peaks=peaks,
         ridge_points=ridge_points(peaks),
-        microbench_threads=used_threads,
+        microbench_threads=config.threads if config else None,
         microbench_duration_s=None if quick else duration_s,
         notes=tuple(notes),
     )
@@ -108,10 +107,11 @@ def _consistency_notes(theoretical: tuple[TheoreticalPeak, ...], peaks: tuple[Pe
         best = max((p for p in peaks if p.precision == precision and p.value), key=lambda p: p.value or 0.0,
                    default=None)
         if ceiling and best is not None and (best.value or 0.0) > ceiling:
+            unit = "GFLOP/s" if precision == "fp32" else "GOP/s"
             notes.append(
-                f"{best.name} measured {(best.value or 0.0) / 1e9:.1f} G/s exceeds the theoretical "
-                f"{ceiling / 1e9:.1f} G/s: the clock is above the assumed one (turbo) or the "
-                "assumed units per core are too few; treat the theoretical figure as a floor"
+                f"{best.name} measured {(best.value or 0.0) / 1e9:.1f} {unit}, above the theoretical "
+                f"{ceiling / 1e9:.1f} {unit}: the clock runs above the one assumed (turbo) or the core has "
+                "more units than assumed, so the theoretical figure under-states this machine"
             )
     return notes
 

@@ -15,6 +15,7 @@ kernels use one Python thread per requested thread, each on its own slice.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -122,7 +123,7 @@ def best_of(fn: Callable[[], object], duration_s: float, min_runs: int) -> tuple
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return min(times), len(times)
+    return max(min(times), 1e-9), len(times)  # a zero time would make the rate infinite
 
 
 # --- matmul ----------------------------------------------------------------------------------------
@@ -217,6 +218,8 @@ def _ort_session(n: int, threads: int, *, integer: bool) -> tuple[Any, dict[str,
     import onnxruntime as ort
 
     rng = np.random.default_rng(0)
+    a: Any
+    b: Any
     if integer:
         a = rng.integers(0, 256, (n, n), dtype=np.uint8)
         b = rng.integers(-128, 128, (n, n), dtype=np.int8)
@@ -265,31 +268,36 @@ def stream_bandwidth(config: MicrobenchConfig) -> tuple[PeakMeasurement, PeakMea
     n = max(config.stream_bytes // 8, config.threads)
     a, b, c = np.full(n, 1.0), np.full(n, 2.0), np.full(n, 0.5)  # writing every page faults it in now
     bounds = np.linspace(0, n, config.threads + 1).astype(int)
-    slices = [(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    slices = [(int(lo), int(hi)) for lo, hi in itertools.pairwise(bounds)]
     scratch = [np.empty(min(_TRIAD_BLOCK, n)) for _ in slices]
     q = 3.0
 
     def copy(i: int) -> None:
-        lo, hi = slices[i]
-        np.copyto(c[lo:hi], a[lo:hi])
+        np.copyto(c[slice(*slices[i])], a[slice(*slices[i])])
 
     def triad(i: int) -> None:
-        lo, hi = slices[i]
-        tmp = scratch[i]
-        for start in range(lo, hi, _TRIAD_BLOCK):
-            end = min(start + _TRIAD_BLOCK, hi)
-            part = tmp[: end - start]
-            np.multiply(c[start:end], q, out=part)
-            np.add(b[start:end], part, out=a[start:end])
+        triad_kernel(a, b, c, q, slices[i], scratch[i])
 
-    size = f"float64 arrays of {n * 8 / MIB:.0f} MiB"
+    size = f"float64 arrays of {n * 8 / MIB:.3g} MiB"
     return (
         _stream_result("stream_copy", copy, 2 * 8 * n, config,
-                       f"STREAM copy c=a, {size}, counts 2×bytes (read+write, no write-allocate), best of N"),
+                       f"STREAM copy c=a, {size}, counts 2×bytes (read+write; write-allocate not counted), best of N"),
         _stream_result("stream_triad", triad, 3 * 8 * n, config,
-                       f"STREAM triad a=b+q·c, {size}, counts 3×bytes (2 reads+1 write, no write-allocate), "
+                       f"STREAM triad a=b+q·c, {size}, counts 3×bytes (2 reads+1 write; write-allocate not counted), "
                        "best of N"),
     )
+
+
+def triad_kernel(a: Any, b: Any, c: Any, q: float, bounds: tuple[int, int], tmp: Any) -> None:
+    """``a[lo:hi] = b[lo:hi] + q·c[lo:hi]`` block by block, ``q·c`` staying in the cache-sized ``tmp``."""
+    import numpy as np
+
+    lo, hi = bounds
+    for start in range(lo, hi, len(tmp)):
+        end = min(start + len(tmp), hi)
+        part = tmp[: end - start]
+        np.multiply(c[start:end], q, out=part)
+        np.add(b[start:end], part, out=a[start:end])
 
 
 def _stream_result(
@@ -336,8 +344,8 @@ def ridge_points(peaks: tuple[PeakMeasurement, ...]) -> tuple[RidgePoint, ...]:
                       key=lambda p: p.value or 0.0, default=None)
         if compute is None or triad is None:
             missing = "compute peak" if compute is None else "triad bandwidth"
-            points.append(RidgePoint(precision, None, compute and compute.name, triad and triad.name,
-                                     f"not derivable: no measured {missing}"))
+            points.append(RidgePoint(precision, None, compute.name if compute else None,
+                                     triad.name if triad else None, f"not derivable: no measured {missing}"))
             continue
         value = (compute.value or 0.0) / (triad.value or 1.0)
         points.append(RidgePoint(precision, value, compute.name, triad.name,

@@ -54,13 +54,14 @@ class PlatformReport:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PlatformReport:
+        """Rebuild a report; the ``id`` a store adds next to the fields is not part of the report."""
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
             raise SchemaError(
                 f"platform record has schema version {version!r}; this edgebench reads version {SCHEMA_VERSION}",
                 hint="re-run `edgebench platform` or use the edgebench version that wrote the record",
             )
-        report = _build(cls, data)
+        report = _build(cls, {key: value for key, value in data.items() if key != "id"})
         assert isinstance(report, PlatformReport)
         return report
 

@@ -367,7 +367,8 @@ def _vc_status(name: str, kind: str, unit: str, value: float | None, out: str, d
 
 def _vc_temperature(rc: int, out: str) -> SensorStatus:
     value = _vc_value(rc, out, r"temp=([0-9.]+)")
-    return _vc_status("vcgencmd measure_temp", "thermal", "C", value, out, "SoC temperature; firmware throttles 80–85 °C")
+    return _vc_status("vcgencmd measure_temp", "thermal", "C", value, out,
+                      "SoC temperature; firmware throttles 80–85 °C")
 
 
 def _vc_clock(rc: int, out: str) -> SensorStatus:
@@ -379,7 +380,8 @@ def _vc_clock(rc: int, out: str) -> SensorStatus:
 def _vc_throttled(rc: int, out: str) -> SensorStatus:
     match = re.search(r"throttled=(0x[0-9a-fA-F]+)", out) if rc == 0 else None
     if match is None:
-        return _absent("vcgencmd get_throttled", "throttle", "vcgencmd", None, f"unexpected output: {out.strip()[:80]!r}")
+        return _absent("vcgencmd get_throttled", "throttle", "vcgencmd", None,
+                       f"unexpected output: {out.strip()[:80]!r}")
     bits = int(match.group(1), 16)
     flags = [text for bit, text in _THROTTLE_BITS.items() if bits & (1 << bit)]
     return SensorStatus(name="vcgencmd get_throttled", kind="throttle", source="vcgencmd", state=READABLE,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edgebench.platform._fs import read_text, sorted_glob, under
+from edgebench.platform.cpu import parse_cpuinfo
 from edgebench.platform.nvml import NvmlProbe
 
 # USB ids of the Coral USB Accelerator before (Global Unichip) and after (Google) firmware load.
@@ -178,12 +179,9 @@ def _l4t_release(root: Path) -> str | None:
 
 
 def _pi_revision(root: Path) -> str | None:
-    text = read_text(under(root, "/proc/cpuinfo")) or ""
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "Revision":
-            return value.strip()
-    return None
+    """Raspberry Pi board revision code (``d04170`` = Pi 5 8 GB) from the /proc/cpuinfo trailer."""
+    _processors, machine = parse_cpuinfo(read_text(under(root, "/proc/cpuinfo")) or "")
+    return machine.get("Revision")
 
 
 def detect_accelerators(root: Path = Path("/"), nvml: NvmlProbe | None = None) -> tuple[Accelerator, ...]:
@@ -239,8 +237,9 @@ def _coral_usb(root: Path) -> list[Accelerator]:
 
 def _jetson_dla(root: Path) -> list[Accelerator]:
     nodes = [d for d in sorted_glob(under(root, "/sys/bus/platform/devices"), "*") if ".nvdla" in d.name]
-    return [Accelerator("dla", f"NVIDIA DLA {d.name.rsplit('nvdla', 1)[-1]}", "sysfs",
-                        "/" + str(d.relative_to(root))) for d in nodes]
+    # Order by DLA index, not by bus address (158c0000.nvdla1 sorts before 15880000.nvdla0).
+    indexed = sorted((d.name.rsplit("nvdla", 1)[-1], d) for d in nodes)
+    return [Accelerator("dla", f"NVIDIA DLA {index}", "sysfs", "/" + str(d.relative_to(root))) for index, d in indexed]
 
 
 def _devfreq_accelerators(root: Path, *, skip_gpu: bool) -> list[Accelerator]:
