@@ -40,7 +40,7 @@ class FakeRunner:
         if key in self.outputs:
             return self.outputs[key]
         if any(k[0] == key[0] for k in self.outputs):
-            return 1, f"error=1 error_msg=\"Command not registered\" ({' '.join(key)})"
+            return 1, f'error=1 error_msg="Command not registered" ({" ".join(key)})'
         raise FileNotFoundError(key[0])
 
 
@@ -87,8 +87,13 @@ def _caches(root: Path, cpu: int, entries: Iterable[tuple[int, str, str, str]]) 
 def _policy(root: Path, policy: int, cpus: Sequence[int], khz: tuple[int, int, int], governor: str) -> None:
     lo, hi, cur = khz
     base = f"/sys/devices/system/cpu/cpufreq/policy{policy}"
-    for name, value in (("cpuinfo_min_freq", lo), ("cpuinfo_max_freq", hi), ("scaling_cur_freq", cur),
-                        ("scaling_min_freq", lo), ("scaling_max_freq", hi)):
+    for name, value in (
+        ("cpuinfo_min_freq", lo),
+        ("cpuinfo_max_freq", hi),
+        ("scaling_cur_freq", cur),
+        ("scaling_min_freq", lo),
+        ("scaling_max_freq", hi),
+    ):
         write(root, f"{base}/{name}", str(value))
     write(root, f"{base}/scaling_governor", governor)
     write(root, f"{base}/related_cpus", " ".join(map(str, cpus)))
@@ -99,13 +104,19 @@ def _policy(root: Path, policy: int, cpus: Sequence[int], khz: tuple[int, int, i
 
 def _common(root: Path, hostname: str, kernel: str, meminfo_kib: tuple[int, int, int, int]) -> None:
     total, available, swap_total, swap_free = meminfo_kib
-    write(root, "/proc/meminfo",
-          f"MemTotal:       {total} kB\nMemFree:        {available // 2} kB\nMemAvailable:   {available} kB\n"
-          f"Buffers:           1234 kB\nSwapTotal:      {swap_total} kB\nSwapFree:       {swap_free} kB\n")
+    write(
+        root,
+        "/proc/meminfo",
+        f"MemTotal:       {total} kB\nMemFree:        {available // 2} kB\nMemAvailable:   {available} kB\n"
+        f"Buffers:           1234 kB\nSwapTotal:      {swap_total} kB\nSwapFree:       {swap_free} kB\n",
+    )
     write(root, "/proc/sys/kernel/hostname", hostname)
     write(root, "/proc/sys/kernel/osrelease", kernel)
-    write(root, "/etc/os-release",
-          'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n')
+    write(
+        root,
+        "/etc/os-release",
+        'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n',
+    )
 
 
 def _thermal_zone(root: Path, index: int, kind: str, millic: int, trips: Sequence[int] = ()) -> None:
@@ -135,8 +146,16 @@ def build_pi5(root: Path) -> FakeMachine:
     write(root, "/sys/devices/system/cpu/online", "0-3")
     _topology(root, range(4), str, lambda _c: 0)
     for cpu in range(4):
-        _caches(root, cpu, [(1, "Data", "64K", str(cpu)), (1, "Instruction", "64K", str(cpu)),
-                            (2, "Unified", "512K", str(cpu)), (3, "Unified", "2048K", "0-3")])
+        _caches(
+            root,
+            cpu,
+            [
+                (1, "Data", "64K", str(cpu)),
+                (1, "Instruction", "64K", str(cpu)),
+                (2, "Unified", "512K", str(cpu)),
+                (3, "Unified", "2048K", "0-3"),
+            ],
+        )
     _policy(root, 0, range(4), (1500000, 2400000, 1500000), "ondemand")
     write(root, "/sys/firmware/devicetree/base/model", PI5_MODEL + "\x00")
     link(root, "/proc/device-tree", "../sys/firmware/devicetree/base")
@@ -145,12 +164,14 @@ def build_pi5(root: Path) -> FakeMachine:
     write(root, "/sys/devices/platform/cpu_thermal/hwmon/hwmon0/name", "cpu_thermal")
     write(root, "/sys/devices/platform/cpu_thermal/hwmon/hwmon0/temp1_input", "51350")
     link(root, "/sys/class/hwmon/hwmon0", "../../devices/platform/cpu_thermal/hwmon/hwmon0")
-    runner = FakeRunner({
-        ("vcgencmd", "measure_temp"): (0, "temp=51.6'C\n"),
-        ("vcgencmd", "get_throttled"): (0, "throttled=0x0\n"),
-        ("vcgencmd", "measure_clock", "arm"): (0, "frequency(0)=1500004352\n"),
-        ("vcgencmd", "pmic_read_adc"): (0, PI5_PMIC),
-    })
+    runner = FakeRunner(
+        {
+            ("vcgencmd", "measure_temp"): (0, "temp=51.6'C\n"),
+            ("vcgencmd", "get_throttled"): (0, "throttled=0x0\n"),
+            ("vcgencmd", "measure_clock", "arm"): (0, "frequency(0)=1500004352\n"),
+            ("vcgencmd", "pmic_read_adc"): (0, PI5_PMIC),
+        }
+    )
     return FakeMachine(root, runner, _readable)
 
 
@@ -166,14 +187,25 @@ def build_jetson_orin(root: Path) -> FakeMachine:
     _topology(root, range(12), str, lambda c: c // 4)
     for cpu in range(12):
         first = cpu // 4 * 4
-        _caches(root, cpu, [(1, "Data", "64K", str(cpu)), (1, "Instruction", "64K", str(cpu)),
-                            (2, "Unified", "256K", str(cpu)), (3, "Unified", "2048K", f"{first}-{first + 3}")])
+        _caches(
+            root,
+            cpu,
+            [
+                (1, "Data", "64K", str(cpu)),
+                (1, "Instruction", "64K", str(cpu)),
+                (2, "Unified", "256K", str(cpu)),
+                (3, "Unified", "2048K", f"{first}-{first + 3}"),
+            ],
+        )
     for policy, cur in ((0, 729600), (4, 1984000), (8, 2201600)):
         _policy(root, policy, range(policy, policy + 4), (115200, 2201600, cur), "schedutil")
     write(root, "/sys/firmware/devicetree/base/model", ORIN_MODEL + "\x00")
     link(root, "/proc/device-tree", "../sys/firmware/devicetree/base")
-    write(root, "/etc/nv_tegra_release",
-          "# R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: t186ref, EABI: aarch64, DATE: Tue Aug  1 2023")
+    write(
+        root,
+        "/etc/nv_tegra_release",
+        "# R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: t186ref, EABI: aarch64, DATE: Tue Aug  1 2023",
+    )
     _common(root, "orin", "5.10.120-tegra", (31960000, 29000000, 15980000, 15980000))
     rails = (("VDD_IN", 19152, 412), ("VDD_GPU_SOC", 19136, 102), ("VDD_CPU_CV", 19144, 175))
     write(root, f"{ORIN_INA}/name", "ina3221")
@@ -192,8 +224,9 @@ def build_jetson_orin(root: Path) -> FakeMachine:
     link(root, "/sys/class/devfreq/17000000.ga10b", "../../devices/platform/17000000.ga10b/devfreq/17000000.ga10b")
     for dla in ("15880000.nvdla0", "158c0000.nvdla1"):
         write(root, f"/sys/bus/platform/devices/{dla}/uevent", "OF_NAME=nvdla")
-    for index, (kind, millic) in enumerate((("cpu-thermal", 47500), ("gpu-thermal", 46000),
-                                            ("cv0-thermal", -256000), ("tj-thermal", 48062))):
+    for index, (kind, millic) in enumerate(
+        (("cpu-thermal", 47500), ("gpu-thermal", 46000), ("cv0-thermal", -256000), ("tj-thermal", 48062))
+    ):
         _thermal_zone(root, index, kind, millic, (99000,))
     return FakeMachine(root, FakeRunner(), _readable)
 
@@ -221,8 +254,16 @@ def build_x86_rapl(root: Path) -> FakeMachine:
     _topology(root, range(12), lambda c: f"{c % 6},{c % 6 + 6}", lambda _c: 0)
     for cpu in range(12):
         core = cpu % 6
-        _caches(root, cpu, [(1, "Data", "32K", f"{core},{core + 6}"), (1, "Instruction", "32K", f"{core},{core + 6}"),
-                            (2, "Unified", "256K", f"{core},{core + 6}"), (3, "Unified", "12288K", "0-11")])
+        _caches(
+            root,
+            cpu,
+            [
+                (1, "Data", "32K", f"{core},{core + 6}"),
+                (1, "Instruction", "32K", f"{core},{core + 6}"),
+                (2, "Unified", "256K", f"{core},{core + 6}"),
+                (3, "Unified", "12288K", "0-11"),
+            ],
+        )
         _policy(root, cpu, [cpu], (800000, 4600000, 800000), "powersave")
         write(root, f"/sys/devices/system/cpu/cpu{cpu}/thermal_throttle/core_throttle_count", "0")
         write(root, f"/sys/devices/system/cpu/cpu{cpu}/thermal_throttle/package_throttle_count", "3")
@@ -243,8 +284,13 @@ def build_x86_rapl(root: Path) -> FakeMachine:
     _thermal_zone(root, 0, "acpitz", 27800, (105000,))
     _thermal_zone(root, 1, "x86_pkg_temp", 42000)
     coretemp = "/sys/devices/platform/coretemp.0/hwmon/hwmon2"
-    for name, value in (("name", "coretemp"), ("temp1_label", "Package id 0"), ("temp1_input", "42000"),
-                        ("temp2_label", "Core 0"), ("temp2_input", "40000")):
+    for name, value in (
+        ("name", "coretemp"),
+        ("temp1_label", "Package id 0"),
+        ("temp1_input", "42000"),
+        ("temp2_label", "Core 0"),
+        ("temp2_input", "40000"),
+    ):
         write(root, f"{coretemp}/{name}", value)
     link(root, "/sys/class/hwmon/hwmon2", "../../devices/platform/coretemp.0/hwmon/hwmon2")
 
@@ -257,8 +303,7 @@ def build_x86_rapl(root: Path) -> FakeMachine:
 
 def build_big_little(root: Path) -> FakeMachine:
     """RK3588-like: 4× Cortex-A55 @ 1.8 GHz + 4× Cortex-A76 @ 2.4 GHz, a Rockchip NPU node."""
-    write(root, "/proc/cpuinfo",
-          _cpuinfo_arm(8, lambda c: "0xd05" if c < 4 else "0xd0b", PI5_FEATURES, "0x2"))
+    write(root, "/proc/cpuinfo", _cpuinfo_arm(8, lambda c: "0xd05" if c < 4 else "0xd0b", PI5_FEATURES, "0x2"))
     _topology(root, range(8), str, lambda c: c // 4)
     _policy(root, 0, range(4), (408000, 1800000, 1800000), "schedutil")
     _policy(root, 4, range(4, 8), (408000, 2400000, 2400000), "performance")

@@ -56,7 +56,8 @@ def analyze(model: str | Path, shapes: dict[str, tuple[int, ...]] | None = None)
     from edgebench.analysis import analyze_model
     from edgebench.zoo import resolve_model
 
-    return analyze_model(resolve_model(str(model)).path, shapes)
+    resolved = resolve_model(str(model))
+    return analyze_model(resolved.path, shapes, source_params=resolved.info.source_params)
 
 
 def characterize(*, quick: bool = False, threads: int | None = None) -> Any:

@@ -65,6 +65,7 @@ class ModelInfo:
     preprocessing: str | None = None
     labels: str | None = None
     source: str | None = None  # e.g. "zoo:efficientnet-lite0", "file"
+    source_params: int | None = None  # parameters of the source (e.g. PyTorch) model, when known
 
 
 @dataclass(frozen=True)

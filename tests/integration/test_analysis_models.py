@@ -6,6 +6,7 @@ exactly what is counted. ResNet v1.5 = stride 2 in the 3×3 conv of the bottlene
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -109,29 +110,50 @@ def _module_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize(
-    ("block", "layers", "params", "gmacs"),
-    [(BasicBlock, [2, 2, 2, 2], 11_689_512, 1.814), (Bottleneck, [3, 4, 6, 3], 25_557_032, 4.089)],
-    ids=["resnet18", "resnet50"],
-)
-def test_resnet_matches_published_figures(
-    tmp_path: Path, block: type[BasicBlock | Bottleneck], layers: list[int], params: int, gmacs: float
-) -> None:
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    module_params: int
+    bn_channels: int
+    convs: int
+
+
+def _exported(factory: pytest.TempPathFactory, block: type[BasicBlock | Bottleneck], layers: list[int]) -> Exported:
     model = _trained_like(ResNet(block, layers))
-    assert _module_params(model) == params  # the architecture is torchvision's
-    result = analyze_model(_export(model, tmp_path / "resnet.onnx"))
+    path = _export(model, factory.mktemp("resnet") / "resnet.onnx")
+    convs = sum(isinstance(m, nn.Conv2d) for m in model.modules())
+    return Exported(path, _module_params(model), _bn_channels(model), convs)
+
+
+@pytest.fixture(scope="module")
+def resnet18(tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    return _exported(tmp_path_factory, BasicBlock, [2, 2, 2, 2])
+
+
+@pytest.fixture(scope="module")
+def resnet50(tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    return _exported(tmp_path_factory, Bottleneck, [3, 4, 6, 3])
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "gmacs"),
+    [("resnet18", 11_689_512, 1.814), ("resnet50", 25_557_032, 4.089)],
+)
+def test_resnet_matches_published_figures(request: pytest.FixtureRequest, name: str, params: int, gmacs: float) -> None:
+    net: Exported = request.getfixturevalue(name)
+    assert net.module_params == params  # the architecture is torchvision's
+    result = analyze_model(net.path)
     assert result.macs == pytest.approx(gmacs * 1e9, rel=0.01)
     assert result.params == pytest.approx(params, rel=0.01)
     # Exactly: the exporter folds each BatchNorm (γ, β per channel) into a conv bias (one per channel).
-    assert result.params == params - _bn_channels(model)
+    assert result.params == params - net.bn_channels
     assert result.flops == 2 * result.macs and result.macs_complete
     assert result.unsupported_ops == () and result.bit_width == "FP32"
-    convs = sum(isinstance(m, nn.Conv2d) for m in model.modules())
-    assert result.depth_param_layers == convs + 1  # convs + fc; BN has no node of its own after folding
+    assert result.depth_param_layers == net.convs + 1  # convs + fc; BN has no node of its own after folding
 
 
-def test_resnet50_per_layer_rows_add_up(tmp_path: Path) -> None:
-    result = analyze_model(_export(_trained_like(ResNet(Bottleneck, [3, 4, 6, 3])), tmp_path / "r50.onnx"))
+def test_resnet50_per_layer_rows_add_up(resnet50: Exported) -> None:
+    result = analyze_model(resnet50.path)
     assert sum(r.macs or 0 for r in result.layers) == result.macs
     assert sum(r.params or 0 for r in result.layers) == result.params
     assert result.weight_bytes == 4 * result.params == result.weight_bytes_by_dtype["float32"]
@@ -170,6 +192,9 @@ def test_efficientnet_lite0_same_padding_is_resolved(efficientnet_lite0: tuple[P
     assert result.layers[0].op == "Pad"  # the Shape/Pad chain was folded, the Pad itself still runs
     assert result.depth_param_layers == 50 and result.unsupported_ops == ()
     assert result.peak_activation_bytes and result.weight_bytes == 4 * result.params
+    explained = result.with_source_params(module_params)
+    assert explained.source_params == module_params and "-21,008" in explained.notes[-1]
+    assert explained.summary_dict()["source_params"] == module_params
 
 
 def test_efficientnet_lite0_summary_is_fast(efficientnet_lite0: tuple[Path, int]) -> None:
@@ -184,7 +209,7 @@ def test_efficientnet_lite0_summary_is_fast(efficientnet_lite0: tuple[Path, int]
 
 
 def test_dynamic_batch_export_is_analysed_per_sample(tmp_path: Path) -> None:
-    model = ResNet(BasicBlock, [2, 2, 2, 2]).eval()
+    model = ResNet(BasicBlock, [1, 1, 1, 1]).eval()
     path = tmp_path / "dyn.onnx"
     torch.onnx.export(model, torch.zeros(1, 3, 64, 64), str(path), opset_version=13, dynamo=False,
                       input_names=["x"], dynamic_axes={"x": {0: "N", 2: "H", 3: "W"}})  # fmt: skip
@@ -192,6 +217,7 @@ def test_dynamic_batch_export_is_analysed_per_sample(tmp_path: Path) -> None:
     assert not unresolved.macs_complete and unresolved.unknown_macs_layers
     assert any("--shape" in note for note in unresolved.notes)
     resolved = analyze_model(path, {"x": (1, 3, 224, 224)})
-    assert resolved.macs == pytest.approx(1.814e9, rel=0.01) and resolved.macs_complete
+    assert resolved.macs_complete and resolved.layers[0].output_shape == (1, 64, 112, 112)
+    assert resolved.macs == analyze_model(_export(model, tmp_path / "static.onnx")).macs
     batch4 = analyze_model(path, {"x": (4, 3, 224, 224)})
     assert batch4.macs == 4 * resolved.macs

@@ -147,9 +147,13 @@ def test_node_produced_weights_are_counted_and_shape_inputs_are_not(tmp_path: Pa
         helper.make_node("Reshape", ["flat", "shape_c"], ["w"]),
         helper.make_node("Conv", ["x", "w"], ["c"], group=8, pads=[1] * 4),
         helper.make_node("Constant", [], ["n"], value=numpy_helper.from_array(np.array([1, 8, 1, 1], np.int64))),
-        helper.make_node("ConstantOfShape", ["n"], ["bias"], value=numpy_helper.from_array(np.array([0.5], np.float32))),
+        helper.make_node(
+            "ConstantOfShape", ["n"], ["bias"], value=numpy_helper.from_array(np.array([0.5], np.float32))
+        ),
         helper.make_node("Add", ["c", "bias"], ["a"]),
-        helper.make_node("Constant", [], ["scale"], value=numpy_helper.from_array(RNG.random((1, 8, 1, 1), np.float32))),
+        helper.make_node(
+            "Constant", [], ["scale"], value=numpy_helper.from_array(RNG.random((1, 8, 1, 1), np.float32))
+        ),
         helper.make_node("Mul", ["a", "scale"], ["y"]),
     ]
     a = analyze_model(_save(tmp_path, nodes, [_vi("x", (1, 8, 6, 6))], [_vi("y", None)], [_init("flat", (72,))]))
@@ -171,6 +175,27 @@ def test_clip_bounds_and_pad_amounts_are_not_params(tmp_path: Path) -> None:
     a = analyze_model(_save(tmp_path, nodes, [_vi("x", (1, 2, 4, 4))], [_vi("y", None)], inits))
     assert a.params == 0 and a.depth_param_layers == 0
     assert a.layers[1].output_shape == (1, 2, 6, 6) and a.other_ops == 72
+
+
+def test_external_data_weights_counted_without_loading(tmp_path: Path) -> None:
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], "g", [_vi("x", (2, 300))], [_vi("y", None)],
+        [_init("w", (300, 200))],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / "ext.onnx"
+    onnx.save_model(model, str(path), save_as_external_data=True, location="w.bin", size_threshold=0)
+    a = analyze_model(path)
+    assert a.params == 60_000 and a.macs == 2 * 300 * 200 and a.weight_bytes == 240_000
+    assert a.model_size_bytes == path.stat().st_size + (tmp_path / "w.bin").stat().st_size
+
+
+def test_initializer_listed_as_graph_input_is_a_weight(tmp_path: Path) -> None:
+    """IR < 4 files list initializers among the graph inputs too."""
+    node = helper.make_node("MatMul", ["x", "w"], ["y"])
+    path = _save(tmp_path, [node], [_vi("x", (1, 4)), _vi("w", (4, 4))], [_vi("y", None)], [_init("w", (4, 4))])
+    a = analyze_model(path)
+    assert a.params == 16 and a.inputs == {"x": (1, 4)} and a.macs == 16
 
 
 def test_qdq_model_weights_by_dtype_and_quantized_fraction(tmp_path: Path) -> None:
@@ -330,9 +355,7 @@ def test_subgraph_is_reported_not_counted(tmp_path: Path) -> None:
 def test_unsupported_op_listed_by_name(tmp_path: Path) -> None:
     nodes = [helper.make_node("Relu", ["x"], ["a"]), helper.make_node("Frobnicate", ["a"], ["y"], domain="com.example")]
     graph = helper.make_graph(nodes, "g", [_vi("x", (1, 4))], [_vi("y", (1, 4))])
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]
-    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)])
     path = tmp_path / "custom.onnx"
     onnx.save(model, str(path))
     a = analyze_model(path)
@@ -366,7 +389,7 @@ def test_truncated_onnx(tmp_path: Path) -> None:
 
 
 def test_missing_directory_and_unknown_format(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="not found"):
+    with pytest.raises(ModelError, match="does not exist"):
         analyze_model(tmp_path / "nope.onnx")
     with pytest.raises(ModelError, match="directory"):
         analyze_model(tmp_path)

@@ -111,7 +111,9 @@ def test_truncated_and_mislabelled_files(tmp_path: Path) -> None:
         analyze_model(fake)
 
 
-@given(cut=st.integers(8, 525_598 - 1), flips=st.lists(st.tuples(st.integers(0, 4095), st.integers(0, 255)), max_size=4))
+@given(
+    cut=st.integers(8, 525_598 - 1), flips=st.lists(st.tuples(st.integers(0, 4095), st.integers(0, 255)), max_size=4)
+)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_damaged_flatbuffers_only_raise_model_error(tmp_path: Path, cut: int, flips: list[tuple[int, int]]) -> None:
     data = bytearray(MOBILENET.read_bytes()[:cut])

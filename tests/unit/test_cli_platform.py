@@ -21,8 +21,18 @@ def _fake_report(machine: Any) -> PlatformReport:
     report = characterize(quick=True, root=machine.root, runner=machine.runner, can_read=machine.can_read)
     peaks = (
         PeakMeasurement("fp32_matmul_numpy", "fp32", "measured", 61.2e9, "FLOP/s", 4, 12, 0.035, "numpy m"),
-        PeakMeasurement("int8_matmulinteger_ort", "int8", "unsupported", None, "OP/s", 4, 0, None, "ort m",
-                        "NotImplemented: [ONNXRuntimeError] MatMulInteger"),
+        PeakMeasurement(
+            "int8_matmulinteger_ort",
+            "int8",
+            "unsupported",
+            None,
+            "OP/s",
+            4,
+            0,
+            None,
+            "ort m",
+            "NotImplemented: [ONNXRuntimeError] MatMulInteger",
+        ),
         PeakMeasurement("stream_triad", "fp64", "measured", 6.8e9, "B/s", 4, 5, 0.1, "triad m"),
     )
     ridge = (RidgePoint("fp32", 9.0, "fp32_matmul_numpy", "stream_triad", "fp32_matmul_numpy ÷ stream_triad"),)
@@ -56,23 +66,42 @@ def test_quick_json_on_this_machine(capsys: pytest.CaptureFixture[str], monkeypa
     assert set(states.values()) <= {"readable", "permission_denied", "absent"}
 
 
-def test_table_output(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                      fake_characterize: list[dict[str, Any]]) -> None:
+def test_table_output(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fake_characterize: list[dict[str, Any]]
+) -> None:
     result = run_cli(capsys, monkeypatch, "platform", "--no-store", "--threads", "4", "--duration", "0.5")
     assert result.code == 0, result.err
     assert fake_characterize[0] | {"progress": None} == {
-        "quick": False, "threads": 4, "duration_s": 0.5, "progress": None,
+        "quick": False,
+        "threads": 4,
+        "duration_s": 0.5,
+        "progress": None,
     }
     out = result.out
-    for expected in ("Raspberry Pi 5 Model B Rev 1.0", "Cortex-A76", "neon fp16 dotprod", "ondemand",
-                     "vcgencmd pmic_read_adc", "1.359 W", "51.4 °C", "61.2 GFLOP/s", "measured, best of 12",
-                     "unsupported", "[ONNXRuntimeError]", "6.8 GB/s", "153.6 GFLOP/s", "theoretical",
-                     "9.0 ops/byte", "| Target Device | CPU (%) |"):
+    for expected in (
+        "Raspberry Pi 5 Model B Rev 1.0",
+        "Cortex-A76",
+        "neon fp16 dotprod",
+        "ondemand",
+        "vcgencmd pmic_read_adc",
+        "1.359 W",
+        "51.4 °C",
+        "61.2 GFLOP/s",
+        "measured, best of 12",
+        "unsupported",
+        "[ONNXRuntimeError]",
+        "6.8 GB/s",
+        "153.6 GFLOP/s",
+        "theoretical",
+        "9.0 ops/byte",
+        "| Target Device | CPU (%) |",
+    ):
         assert expected in out, expected
 
 
-def test_permission_fix_is_printed(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                                   fake_characterize: list[dict[str, Any]]) -> None:
+def test_permission_fix_is_printed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fake_characterize: list[dict[str, Any]]
+) -> None:
     result = run_cli(capsys, monkeypatch, "platform", "--no-store", "--threads", "12")
     assert result.code == 0, result.err
     flat = " ".join(result.out.split())
@@ -81,8 +110,9 @@ def test_permission_fix_is_printed(capsys: pytest.CaptureFixture[str], monkeypat
     assert "energy_uj" in flat
 
 
-def test_markdown_row(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                      fake_characterize: list[dict[str, Any]]) -> None:
+def test_markdown_row(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fake_characterize: list[dict[str, Any]]
+) -> None:
     result = run_cli(capsys, monkeypatch, "platform", "--markdown", "--no-store")
     assert result.code == 0, result.err
     lines = result.out.strip().splitlines()
@@ -92,13 +122,17 @@ def test_markdown_row(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
     assert "FP32 61.2 GFLOP/s (measured)" in lines[2]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--threads", "0"), "--threads must be at least 1"),
-    (("--duration", "-1"), "--duration must be positive"),
-    (("--duration", "0", "--quick"), "--duration must be positive"),
-])
-def test_bad_options(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                     args: tuple[str, ...], message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--threads", "0"), "--threads must be at least 1"),
+        (("--duration", "-1"), "--duration must be positive"),
+        (("--duration", "0", "--quick"), "--duration must be positive"),
+    ],
+)
+def test_bad_options(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], message: str
+) -> None:
     result = run_cli(capsys, monkeypatch, "platform", "--no-store", *args)
     assert result.code == 2
     assert result.err.startswith(f"Error: {message}")

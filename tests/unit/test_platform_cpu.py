@@ -100,11 +100,19 @@ def test_no_cpufreq_is_explained(tmp_path: Path) -> None:
 
 def test_feature_normalisation() -> None:
     assert inference_features(["asimd", "asimddp", "i8mm", "sve", "bf16", "asimdhp"]) == (
-        "neon", "fp16", "dotprod", "i8mm", "bf16", "sve",
+        "neon",
+        "fp16",
+        "dotprod",
+        "i8mm",
+        "bf16",
+        "sve",
     )
     assert inference_features(["half", "neon", "vfpv4"]) == ("neon",)  # 32-bit Pi OS spells it "neon"
     assert inference_features(["avx512f", "avx512_vnni", "amx_int8", "amx_tile", "sse2"]) == (
-        "avx512f", "avx512_vnni", "amx_tile", "amx_int8",
+        "avx512f",
+        "avx512_vnni",
+        "amx_tile",
+        "amx_int8",
     )
 
 
@@ -117,9 +125,16 @@ def test_parse_cpuinfo_keeps_machine_trailer() -> None:
 def test_environment_facts_pi5(tmp_path: Path) -> None:
     facts = environment_facts(build_pi5(tmp_path).root)
     assert facts == {
-        "cpu_model": "Cortex-A76", "cpu_vendor": "ARM", "arch": "aarch64", "physical_cores": 4,
-        "logical_cpus": 4, "isa_features": ["neon", "fp16", "dotprod"], "governor": "ondemand",
-        "freq_cur_hz": 1_500_000_000, "freq_min_hz": 1_500_000_000, "freq_max_hz": 2_400_000_000,
+        "cpu_model": "Cortex-A76",
+        "cpu_vendor": "ARM",
+        "arch": "aarch64",
+        "physical_cores": 4,
+        "logical_cpus": 4,
+        "isa_features": ["neon", "fp16", "dotprod"],
+        "governor": "ondemand",
+        "freq_cur_hz": 1_500_000_000,
+        "freq_min_hz": 1_500_000_000,
+        "freq_max_hz": 2_400_000_000,
         "temperature_c": 51.35,
     }
 

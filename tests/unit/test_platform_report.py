@@ -28,8 +28,12 @@ from tests.fakesys import (
 
 
 def _quick(machine: object) -> PlatformReport:
-    return characterize(quick=True, root=machine.root, runner=machine.runner,  # type: ignore[attr-defined]
-                        can_read=machine.can_read)  # type: ignore[attr-defined]
+    return characterize(
+        quick=True,
+        root=machine.root,
+        runner=machine.runner,  # type: ignore[attr-defined]
+        can_read=machine.can_read,
+    )  # type: ignore[attr-defined]
 
 
 def test_pi5_report(tmp_path: Path) -> None:

@@ -45,7 +45,10 @@ def test_pi5_sensors(tmp_path: Path) -> None:
     sensors = _discover(machine)
     zone = sensors["thermal_zone0 cpu-thermal"]
     assert (zone.state, zone.value, zone.unit, zone.path) == (
-        READABLE, pytest.approx(51.35), "C", "/sys/class/thermal/thermal_zone0/temp",
+        READABLE,
+        pytest.approx(51.35),
+        "C",
+        "/sys/class/thermal/thermal_zone0/temp",
     )
     assert "lowest trip point 50.0 °C" in (zone.detail or "")
     assert sensors["vcgencmd measure_temp"].value == pytest.approx(51.6)
@@ -116,8 +119,9 @@ def test_nothing_readable_is_all_absent_with_reasons(tmp_path: Path) -> None:
 
 def test_permission_denied_thermal_zone(tmp_path: Path) -> None:
     machine = build_pi5(tmp_path)
-    denied = _by_name(discover_sensors(machine.root, runner=machine.runner,
-                                       can_read=lambda p: "thermal_zone" not in str(p)))
+    denied = _by_name(
+        discover_sensors(machine.root, runner=machine.runner, can_read=lambda p: "thermal_zone" not in str(p))
+    )
     zone = denied["thermal_zone0 cpu-thermal"]
     assert zone.state == PERMISSION_DENIED
     assert zone.fix == "sudo chmod a+r /sys/class/thermal/thermal_zone0/temp"
@@ -131,11 +135,13 @@ def test_vcgencmd_without_vchiq_access(tmp_path: Path) -> None:
 
 
 def test_pi4_has_no_pmic_adc(tmp_path: Path) -> None:
-    runner = FakeRunner({
-        ("vcgencmd", "measure_temp"): (0, "temp=44.0'C"),
-        ("vcgencmd", "get_throttled"): (0, "throttled=0x50005"),
-        ("vcgencmd", "measure_clock", "arm"): (0, "frequency(48)=1500398464"),
-    })
+    runner = FakeRunner(
+        {
+            ("vcgencmd", "measure_temp"): (0, "temp=44.0'C"),
+            ("vcgencmd", "get_throttled"): (0, "throttled=0x50005"),
+            ("vcgencmd", "measure_clock", "arm"): (0, "frequency(48)=1500398464"),
+        }
+    )
     sensors = _by_name(discover_sensors(build_nothing(tmp_path / "r").root, runner=runner))
     assert sensors["vcgencmd pmic_read_adc"].state == ABSENT
     throttled = sensors["vcgencmd get_throttled"]

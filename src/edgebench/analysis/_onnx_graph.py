@@ -146,9 +146,7 @@ def _declared_dims(value_info: Any) -> tuple[Dim, ...] | None:
     tensor_type = value_info.type.tensor_type
     if not tensor_type.HasField("shape"):
         return None
-    return tuple(
-        d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in tensor_type.shape.dim
-    )
+    return tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in tensor_type.shape.dim)
 
 
 def _check_override(name: str, declared: tuple[Dim, ...] | None, wanted: tuple[int, ...]) -> None:
@@ -158,7 +156,7 @@ def _check_override(name: str, declared: tuple[Dim, ...] | None, wanted: tuple[i
         return
     if len(declared) != len(wanted):
         raise ShapeError(f"input {name!r} has rank {len(declared)} but --shape gives {len(wanted)} dims")
-    for axis, (have, want) in enumerate(zip(declared, wanted)):
+    for axis, (have, want) in enumerate(zip(declared, wanted, strict=True)):
         if isinstance(have, int) and have > 0 and have != want:
             raise ShapeError(
                 f"input {name!r} has fixed size {have} on axis {axis}; --shape asks for {want}",
@@ -229,7 +227,7 @@ def _shape_value(node: Any, st: Resolved) -> Any | None:
 def _small_constant_attr(node: Any) -> bool:
     for attr in node.attribute:
         if attr.name == "value":
-            return math.prod(attr.t.dims) <= VALUE_LIMIT
+            return bool(math.prod(attr.t.dims) <= VALUE_LIMIT)
     return True
 
 
@@ -276,7 +274,7 @@ def _fold_node(index: int, node: Any, st: Resolved) -> bool:
         st.notes.append(f"constant node {node.name or node.op_type!r} ({node.op_type}) could not be evaluated")
         changed = True
     if results is not None and len(results) >= len(outputs):
-        for name, result in zip(node.output, results):
+        for name, result in zip(node.output, results, strict=False):  # optional outputs may be missing
             if name:
                 st.values[name] = result
         st.folded.add(index)

@@ -127,10 +127,10 @@ def einsum_macs(equation: str, shapes: Sequence[Sequence[int]]) -> int:
     if len(inputs) != len(shapes) or len(inputs) != 2 or "..." in equation:
         raise ValueError(f"only explicit two-operand einsum is counted, got {equation!r}")
     sizes: dict[str, int] = {}
-    for letters, shape in zip(inputs, shapes):
+    for letters, shape in zip(inputs, shapes, strict=True):
         if len(letters) != len(shape):
             raise ValueError(f"einsum term {letters!r} does not match shape {tuple(shape)}")
-        for letter, size in zip(letters, shape):
+        for letter, size in zip(letters, shape, strict=True):
             sizes[letter] = max(sizes.get(letter, 1), size)
     return numel(list(sizes.values()))
 

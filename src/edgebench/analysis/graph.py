@@ -222,7 +222,7 @@ def _input_shapes(graph: Graph) -> dict[str, tuple[Dim, ...]]:
 def assemble(graph: Graph) -> ModelAnalysis:
     """Totals, depth, liveness and rows from a frontend's ``Graph``."""
     charged = _charge_weights(graph)
-    rows = tuple(_row(graph, node, p, b) for node, (p, b) in zip(graph.nodes, charged))
+    rows = tuple(_row(graph, node, p, b) for node, (p, b) in zip(graph.nodes, charged, strict=True))
     peak = _peak(graph)
     unknown_params = tuple(w.name for w in graph.weights.values() if w.elements is None)
     return ModelAnalysis(

@@ -8,7 +8,7 @@ Unknown counts are ``None`` (JSON ``null``), never zero.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 ANALYSIS_SCHEMA = 1
@@ -78,6 +78,7 @@ class ModelAnalysis:
     unknown_activation_tensors: int = 0
     peak_activation_node: str | None = None
     notes: tuple[str, ...] = ()
+    source_params: int | None = None  # parameters of the source (e.g. PyTorch) module, when known
 
     @property
     def flops(self) -> int:
@@ -88,6 +89,18 @@ class ModelAnalysis:
         """False when some layer's MACs could not be counted: ``macs`` is then a lower bound."""
         return not self.unknown_macs_layers
 
+    def with_source_params(self, source_params: int) -> ModelAnalysis:
+        """Record the source module's ``sum(p.numel())`` and explain a difference with the file's count."""
+        delta = self.params - source_params
+        if delta == 0:
+            return replace(self, source_params=source_params)
+        note = (
+            f"the source module has {source_params:,} parameters, this file {self.params:,} ({delta:+,}); "
+            "exporters fold each BatchNorm (2 parameters per channel) into the preceding conv (1 bias per "
+            "channel), which removes one parameter per BN channel (docs/analysis.md)"
+        )
+        return replace(self, source_params=source_params, notes=(*self.notes, note))
+
     def summary_dict(self) -> dict[str, Any]:
         """Everything but the per-layer rows: small, JSON-serializable, for bench records."""
         return {
@@ -95,6 +108,7 @@ class ModelAnalysis:
             "source_format": self.source_format,
             "model_name": self.model_name,
             "params": self.params,
+            "source_params": self.source_params,
             "macs": self.macs,
             "flops": self.flops,
             "other_ops": self.other_ops,

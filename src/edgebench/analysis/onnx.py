@@ -50,34 +50,38 @@ MAC_SLOTS: dict[str, tuple[int, int]] = {
 }  # fmt: skip
 PASS_THROUGH = frozenset({"Transpose", "Reshape", "Identity", "Squeeze", "Unsqueeze", "Flatten"})
 
-ELEMENTWISE = frozenset(
-    "Add Sub Mul Div Pow Mod PRelu Equal Greater GreaterOrEqual Less LessOrEqual And Or Xor BitShift "
-    "BitwiseAnd BitwiseOr BitwiseXor Where".split()
-)
+ELEMENTWISE = frozenset({
+    "Add", "Sub", "Mul", "Div", "Pow", "Mod", "PRelu", "Equal", "Greater", "GreaterOrEqual", "Less",
+    "LessOrEqual", "And", "Or", "Xor", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "Where",
+})  # fmt: skip
 VARIADIC = frozenset({"Sum", "Mean", "Max", "Min"})
-ACTIVATIONS = frozenset(
-    "Relu LeakyRelu Sigmoid HardSigmoid HardSwish Tanh Clip Elu Selu Celu Gelu Mish Softplus Softsign "
-    "ThresholdedRelu Erf Exp Log Sqrt Reciprocal Neg Abs Floor Ceil Round Sign Sin Cos Tan Asin Acos Atan "
-    "Sinh Cosh Asinh Acosh Atanh IsNaN IsInf Shrink Swish Not BitwiseNot".split()
-)
+ACTIVATIONS = frozenset({
+    "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Clip", "Elu", "Selu", "Celu",
+    "Gelu", "Mish", "Softplus", "Softsign", "ThresholdedRelu", "Erf", "Exp", "Log", "Sqrt", "Reciprocal",
+    "Neg", "Abs", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh",
+    "Cosh", "Asinh", "Acosh", "Atanh", "IsNaN", "IsInf", "Shrink", "Swish", "Not", "BitwiseNot",
+})  # fmt: skip
 QUANTIZE = frozenset({"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"})
-NORMALIZATION = frozenset(
-    "LayerNormalization InstanceNormalization GroupNormalization LpNormalization "
-    "MeanVarianceNormalization LRN RMSNormalization".split()
-)
+NORMALIZATION = frozenset({
+    "LayerNormalization", "InstanceNormalization", "GroupNormalization", "LpNormalization",
+    "MeanVarianceNormalization", "LRN", "RMSNormalization",
+})  # fmt: skip
 SOFTMAX = frozenset({"Softmax", "LogSoftmax", "Hardmax"})
-REDUCE = frozenset(
-    "ReduceMean ReduceSum ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp "
-    "ReduceSumSquare GlobalAveragePool GlobalMaxPool GlobalLpPool ArgMax ArgMin TopK CumSum".split()
-)
+REDUCE = frozenset({
+    "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+    "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "GlobalAveragePool", "GlobalMaxPool",
+    "GlobalLpPool", "ArgMax", "ArgMin", "TopK", "CumSum",
+})  # fmt: skip
 POOL = frozenset({"MaxPool", "AveragePool", "LpPool"})
-DATA = frozenset(
-    "Reshape Flatten Squeeze Unsqueeze Transpose Concat Split Slice Gather GatherElements GatherND Scatter "
-    "ScatterND ScatterElements Pad Expand Tile Identity Cast CastLike Shape Size Dropout DepthToSpace "
-    "SpaceToDepth ConstantOfShape Constant Range NonZero OneHot Compress ReverseSequence Trilu EyeLike "
-    "SplitToSequence ConcatFromSequence SequenceAt SequenceConstruct SequenceInsert SequenceLength "
-    "SequenceEmpty SequenceErase Optional OptionalGetElement OptionalHasElement CenterCropPad".split()
-)
+DATA = frozenset({
+    "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Split", "Slice", "Gather",
+    "GatherElements", "GatherND", "Scatter", "ScatterND", "ScatterElements", "Pad", "Expand", "Tile",
+    "Identity", "Cast", "CastLike", "Shape", "Size", "Dropout", "DepthToSpace", "SpaceToDepth",
+    "ConstantOfShape", "Constant", "Range", "NonZero", "OneHot", "Compress", "ReverseSequence", "Trilu",
+    "EyeLike", "SplitToSequence", "ConcatFromSequence", "SequenceAt", "SequenceConstruct", "SequenceInsert",
+    "SequenceLength", "SequenceEmpty", "SequenceErase", "Optional", "OptionalGetElement",
+    "OptionalHasElement", "CenterCropPad",
+})  # fmt: skip
 SUBGRAPH_OPS = frozenset({"If", "Loop", "Scan"})
 
 
@@ -191,7 +195,7 @@ def _resize(ctx: _Ctx) -> Counts:
         return 0, None
     mode = str(ctx.attrs.get("mode", "nearest"))
     mode = {"bilinear": "linear", "trilinear": "linear", "bicubic": "cubic"}.get(mode, mode)
-    resized = sum(1 for a, b in zip(x, out) if a != b)
+    resized = sum(1 for a, b in zip(x, out, strict=False) if a != b)
     return 0, F.resize_ops(F.numel(out), mode if mode in ("nearest", "linear", "cubic") else "linear", resized)
 
 
@@ -388,8 +392,8 @@ def _model_size(path: Path, r: Resolved) -> int:
     """The .onnx file plus any external-data files it references."""
     from onnx import TensorProto
 
-    locations = {
-        entry.value
+    locations: set[str] = {
+        str(entry.value)
         for init in r.initializers.values()
         if init.data_location == TensorProto.EXTERNAL
         for entry in init.external_data

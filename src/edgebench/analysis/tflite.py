@@ -47,22 +47,27 @@ MAC_SLOTS = {
     "FULLY_CONNECTED": (0, 1), "BATCH_MATMUL": (0, 1),
 }  # fmt: skip
 
-ELEMENTWISE = frozenset(
-    "ADD SUB MUL DIV SQUARED_DIFFERENCE MAXIMUM MINIMUM POW FLOOR_DIV FLOOR_MOD LESS LESS_EQUAL GREATER "
-    "GREATER_EQUAL EQUAL NOT_EQUAL LOGICAL_AND LOGICAL_OR SELECT SELECT_V2 PRELU".split()
+ELEMENTWISE = frozenset({
+    "ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM", "POW", "FLOOR_DIV", "FLOOR_MOD",
+    "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "EQUAL", "NOT_EQUAL", "LOGICAL_AND", "LOGICAL_OR",
+    "SELECT", "SELECT_V2", "PRELU",
+})  # fmt: skip
+ACTIVATIONS = frozenset({
+    "RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "ELU",
+    "GELU", "EXP", "LOG", "SQRT", "RSQRT", "ABS", "NEG", "SIN", "COS", "SQUARE", "FLOOR", "CEIL", "ROUND",
+    "SIGN", "LOGICAL_NOT",
+})  # fmt: skip
+REDUCE = frozenset(
+    {"MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD", "REDUCE_ANY", "REDUCE_ALL", "ARG_MAX", "ARG_MIN"}
 )
-ACTIVATIONS = frozenset(
-    "RELU RELU6 RELU_N1_TO_1 RELU_0_TO_1 LOGISTIC TANH HARD_SWISH LEAKY_RELU ELU GELU EXP LOG SQRT RSQRT "
-    "ABS NEG SIN COS SQUARE FLOOR CEIL ROUND SIGN LOGICAL_NOT".split()
-)
-REDUCE = frozenset("MEAN SUM REDUCE_MAX REDUCE_MIN REDUCE_PROD REDUCE_ANY REDUCE_ALL ARG_MAX ARG_MIN".split())
 POOL = frozenset({"AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D"})
-DATA = frozenset(
-    "RESHAPE SQUEEZE EXPAND_DIMS CONCATENATION PAD PADV2 MIRROR_PAD TRANSPOSE STRIDED_SLICE SLICE GATHER "
-    "GATHER_ND SPLIT SPLIT_V PACK UNPACK TILE BROADCAST_TO DEPTH_TO_SPACE SPACE_TO_DEPTH BATCH_TO_SPACE_ND "
-    "SPACE_TO_BATCH_ND CAST SHAPE FILL ZEROS_LIKE ONES_LIKE REVERSE_V2 DENSIFY RANGE ONE_HOT SCATTER_ND "
-    "BROADCAST_ARGS".split()
-)
+DATA = frozenset({
+    "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "CONCATENATION", "PAD", "PADV2", "MIRROR_PAD", "TRANSPOSE",
+    "STRIDED_SLICE", "SLICE", "GATHER", "GATHER_ND", "SPLIT", "SPLIT_V", "PACK", "UNPACK", "TILE",
+    "BROADCAST_TO", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "CAST",
+    "SHAPE", "FILL", "ZEROS_LIKE", "ONES_LIKE", "REVERSE_V2", "DENSIFY", "RANGE", "ONE_HOT", "SCATTER_ND",
+    "BROADCAST_ARGS",
+})  # fmt: skip
 _OPTION_GETTERS = ("FusedActivationFunction", "FilterWidth", "FilterHeight", "AdjX", "AdjY")
 
 
@@ -76,6 +81,7 @@ class _TTensor:
     buffer: int
     buffer_bytes: int
     dynamic: bool
+    sparse: bool
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,7 @@ def _tensor(model: Any, graph: Any, index: int) -> _TTensor:
         buffer=tensor.Buffer(),
         buffer_bytes=_buffer_bytes(model, tensor.Buffer()),
         dynamic=any(d < 0 for d in signature),
+        sparse=tensor.Sparsity() is not None,
     )
 
 
@@ -319,7 +326,7 @@ def _add_n(ctx: _Ctx) -> Counts:
 def _resize(mode: str) -> Callable[[_Ctx], Counts]:
     def count(ctx: _Ctx) -> Counts:
         x, out = _need(ctx.inp(0), ctx.outs[0])
-        return 0, F.resize_ops(F.numel(out), mode, sum(1 for a, b in zip(x, out) if a != b))
+        return 0, F.resize_ops(F.numel(out), mode, sum(1 for a, b in zip(x, out, strict=False) if a != b))
 
     return count
 
@@ -442,8 +449,11 @@ def _check_shapes(model: _TModel, shapes: Mapping[str, tuple[int, ...]]) -> None
             )
 
 
-def _notes(model: _TModel, builder: _Builder) -> list[str]:
+def _notes(model: _TModel) -> list[str]:
     notes = []
+    sparse = sum(1 for t in model.tensors if t.sparse and t.buffer_bytes)
+    if sparse:
+        notes.append(f"{sparse} sparse weight tensor(s): params count dense elements, weight bytes the stored ones")
     if any(model.tensors[i].dynamic for i in model.inputs):
         notes.append("dynamic input dims (-1 in shape_signature) are analysed at the size stored in the file")
     if model.other_subgraph_weights:
@@ -474,7 +484,7 @@ def build_graph(path: Path, model: _TModel) -> Graph:
         weights=builder.weights,
         inputs=tuple(model.tensors[i].name for i in model.inputs),
         outputs=tuple(model.tensors[i].name for i in model.outputs),
-        notes=tuple(_notes(model, builder)),
+        notes=tuple(_notes(model)),
     )
 
 

@@ -35,7 +35,9 @@ def parse_shapes(values: list[str] | None) -> dict[str, tuple[int, ...]]:
         except ValueError:
             parsed = ()
         if not sep or not name or not parsed or any(d <= 0 for d in parsed):
-            raise UsageError(f"bad --shape {value!r}", hint="use NAME=AxBxC with positive integers, e.g. input=1x3x224x224")
+            raise UsageError(
+                f"bad --shape {value!r}", hint="use NAME=AxBxC with positive integers, e.g. input=1x3x224x224"
+            )
         shapes[name] = parsed
     return shapes
 

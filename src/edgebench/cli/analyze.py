@@ -24,15 +24,20 @@ def register(app: typer.Typer) -> None:
 def analyze(
     model: Annotated[str, typer.Argument(help="Path to a .onnx/.tflite file, or a zoo name.")],
     per_layer: Annotated[bool, typer.Option("--per-layer", help="One row per executed node.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output (schema: docs/analysis.md).")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Machine-readable output (schema: docs/analysis.md).")
+    ] = False,
     shape: Annotated[list[str] | None, typer.Option(help="Fix symbolic input dims: NAME=AxBxC (repeatable).")] = None,
-    cache_dir: Annotated[Path | None, typer.Option(help="Zoo cache (default: $EDGEBENCH_CACHE_DIR or XDG cache).")] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Zoo cache (default: $EDGEBENCH_CACHE_DIR or XDG cache).")
+    ] = None,
 ) -> None:
     """Static analysis: params, MACs (FLOPs = 2 x MACs), depth, weight bytes, peak activation memory."""
     from edgebench.analysis import analyze_model
 
     shapes = parse_shapes(shape)
-    result = analyze_model(_resolve(model, cache_dir), shapes or None)
+    path, source_params = _resolve(model, cache_dir)
+    result = analyze_model(path, shapes or None, source_params=source_params)
     if json_out:
         import json
 
@@ -44,16 +49,15 @@ def analyze(
         _print_wide(_layers(result))
 
 
-def _resolve(model: str, cache_dir: Path | None) -> Path:
-    """Zoo names are exported on first use; an existing path is used as it is."""
+def _resolve(model: str, cache_dir: Path | None) -> tuple[Path, int | None]:
+    """Zoo names are exported on first use (and know their source's param count); paths are used as they are."""
+    from edgebench.zoo import ZOO, resolve_model
+
     path = Path(model).expanduser()
-    if path.exists():
-        return path
-    try:
-        from edgebench.zoo import resolve_model
-    except ImportError:  # zoo not available: MODEL can only be a path
-        return path
-    return resolve_model(model, cache_dir).path
+    if path.exists() or model not in ZOO:
+        return path, None  # analyze_model reports missing/unknown files itself
+    resolved = resolve_model(model, cache_dir)
+    return resolved.path, resolved.info.source_params
 
 
 def _num(value: int | None) -> str:
@@ -113,7 +117,7 @@ def _print_wide(table: Table) -> None:
     if needed <= console.width:
         console.print(table)
         return
-    wide = Console(file=console.file, width=needed, highlight=False, soft_wrap=True, color_system=console.color_system)
+    wide = Console(file=console.file, width=needed, highlight=False, soft_wrap=True, force_terminal=console.is_terminal)
     wide.print(table)
 
 
@@ -136,7 +140,11 @@ def _layers(a: ModelAnalysis) -> Table:
         table.add_column(header, justify="right", no_wrap=True)
     table.add_column("dtype", no_wrap=True)
     for row in a.layers:
-        shape = UNKNOWN if row.output_shape is None else "×".join(UNKNOWN if d is None else str(d) for d in row.output_shape)
+        shape = (
+            UNKNOWN
+            if row.output_shape is None
+            else "×".join(UNKNOWN if d is None else str(d) for d in row.output_shape)
+        )
         table.add_row(
             row.name, row.op, shape, _cell(row.params), _cell(row.macs), _cell(row.weight_bytes),
             _cell(row.activation_bytes), row.dtype + (" q" if row.quantized else ""),

@@ -23,26 +23,49 @@ def register(app: typer.Typer) -> None:
 def bench(
     model: Annotated[str, typer.Argument(help="Zoo name or path to a .onnx file.")] = "efficientnet-lite0",
     backend: Annotated[str, typer.Option(help="Runtime plugin.", rich_help_panel=_RUN)] = "onnxruntime",
-    threads: Annotated[int | None, typer.Option(help="Intra-op threads (default: runtime's).", rich_help_panel=_RUN)] = None,
-    batch: Annotated[int | None, typer.Option(help="Batch size for a dynamic leading dimension.", rich_help_panel=_RUN)] = None,
-    shape: Annotated[list[str] | None, typer.Option(help="Input shape NAME=AxBxC (repeatable).", rich_help_panel=_RUN)] = None,
-    inputs: Annotated[Path | None, typer.Option(help="Real inputs: .npy (one input) or .npz (by name).", rich_help_panel=_RUN)] = None,
-    warmup_time: Annotated[float, typer.Option(help="Warm-up seconds (time-based, ≥ 1 call).", rich_help_panel=_RUN)] = 1.0,
+    threads: Annotated[
+        int | None, typer.Option(help="Intra-op threads (default: runtime's).", rich_help_panel=_RUN)
+    ] = None,
+    batch: Annotated[
+        int | None, typer.Option(help="Batch size for a dynamic leading dimension.", rich_help_panel=_RUN)
+    ] = None,
+    shape: Annotated[
+        list[str] | None, typer.Option(help="Input shape NAME=AxBxC (repeatable).", rich_help_panel=_RUN)
+    ] = None,
+    inputs: Annotated[
+        Path | None, typer.Option(help="Real inputs: .npy (one input) or .npz (by name).", rich_help_panel=_RUN)
+    ] = None,
+    warmup_time: Annotated[
+        float, typer.Option(help="Warm-up seconds (time-based, ≥ 1 call).", rich_help_panel=_RUN)
+    ] = 1.0,
     min_time: Annotated[float, typer.Option(help="Minimum measured seconds.", rich_help_panel=_RUN)] = 3.0,
     max_time: Annotated[float, typer.Option(help="Maximum measured seconds.", rich_help_panel=_RUN)] = 60.0,
     min_iters: Annotated[int, typer.Option(help="Minimum measured iterations.", rich_help_panel=_RUN)] = 100,
-    target_ci: Annotated[float, typer.Option(help="Stop when the median's 95% CI is within ±this fraction (0 = off).", rich_help_panel=_RUN)] = 0.01,
+    target_ci: Annotated[
+        float,
+        typer.Option(help="Stop when the median's 95% CI is within ±this fraction (0 = off).", rich_help_panel=_RUN),
+    ] = 0.01,
     seed: Annotated[int, typer.Option(help="Seed of generated inputs and bootstrap.", rich_help_panel=_RUN)] = 0,
-    inline: Annotated[bool, typer.Option(help="Measure in this process (debugging; no isolation).", rich_help_panel=_RUN)] = False,
+    inline: Annotated[
+        bool, typer.Option(help="Measure in this process (debugging; no isolation).", rich_help_panel=_RUN)
+    ] = False,
     max_input_mb: Annotated[float, typer.Option(help="Refuse inputs larger than this.", rich_help_panel=_RUN)] = 2048.0,
-    ep: Annotated[list[str] | None, typer.Option(help="Execution provider (repeatable, in priority order).", rich_help_panel=_ORT)] = None,
+    ep: Annotated[
+        list[str] | None, typer.Option(help="Execution provider (repeatable, in priority order).", rich_help_panel=_ORT)
+    ] = None,
     inter_op_threads: Annotated[int | None, typer.Option(help="Inter-op threads.", rich_help_panel=_ORT)] = None,
     graph_opt: Annotated[str, typer.Option(help="disable | basic | extended | all", rich_help_panel=_ORT)] = "all",
     execution_mode: Annotated[str, typer.Option(help="sequential | parallel", rich_help_panel=_ORT)] = "sequential",
-    session_config: Annotated[list[str] | None, typer.Option(help="Session config entry KEY=VALUE (repeatable).", rich_help_panel=_ORT)] = None,
-    arena: Annotated[bool, typer.Option(help="CPU memory arena (inflates RSS; recorded).", rich_help_panel=_ORT)] = True,
+    session_config: Annotated[
+        list[str] | None, typer.Option(help="Session config entry KEY=VALUE (repeatable).", rich_help_panel=_ORT)
+    ] = None,
+    arena: Annotated[
+        bool, typer.Option(help="CPU memory arena (inflates RSS; recorded).", rich_help_panel=_ORT)
+    ] = True,
     dynamic_batch: Annotated[bool, typer.Option(help="Zoo models: use the dynamic-batch export.")] = False,
-    cache_dir: Annotated[Path | None, typer.Option(help="Model cache (default: $EDGEBENCH_CACHE_DIR or XDG cache).")] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Model cache (default: $EDGEBENCH_CACHE_DIR or XDG cache).")
+    ] = None,
     db: Annotated[Path | None, typer.Option(help="Results database (default: user data dir).")] = None,
     store: Annotated[bool, typer.Option(help="Save the record in the results database.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print the RunRecord as JSON on stdout.")] = False,
@@ -50,13 +73,15 @@ def bench(
     """Benchmark MODEL (default: the embedded EfficientNet-Lite0) and store the record."""
     from edgebench.engine.bench import run_benchmark
     from edgebench.errors import MeasurementError, UsageError
-    from edgebench.records import RunSpec
+    from edgebench.records import JSONValue, RunSpec
     from edgebench.stores import open_store
 
     if max_input_mb <= 0:
         raise UsageError("--max-input-mb must be positive", hint="e.g. --max-input-mb 2048")
-    options: dict[str, object] = {
-        "graph_optimization": graph_opt, "execution_mode": execution_mode, "cpu_mem_arena": arena,
+    options: dict[str, JSONValue] = {
+        "graph_optimization": graph_opt,
+        "execution_mode": execution_mode,
+        "cpu_mem_arena": arena,
         "max_input_bytes": int(max_input_mb * 1024**2),
     }
     if backend == "onnxruntime":
@@ -65,10 +90,22 @@ def bench(
         options["inter_op_threads"] = inter_op_threads
     if session_config:
         options["session_config"] = parse_pairs(session_config, "--session-config")
-    spec = RunSpec(model=model, backend=backend, threads=threads, batch=batch, shapes=parse_shapes(shape),
-                   inputs_file=str(inputs) if inputs else None, warmup_time_s=warmup_time, min_time_s=min_time,
-                   max_time_s=max_time, min_iters=min_iters, target_ci=target_ci, seed=seed, inline=inline,
-                   backend_options=options)  # type: ignore[arg-type]
+    spec = RunSpec(
+        model=model,
+        backend=backend,
+        threads=threads,
+        batch=batch,
+        shapes=parse_shapes(shape),
+        inputs_file=str(inputs) if inputs else None,
+        warmup_time_s=warmup_time,
+        min_time_s=min_time,
+        max_time_s=max_time,
+        min_iters=min_iters,
+        target_ci=target_ci,
+        seed=seed,
+        inline=inline,
+        backend_options=options,
+    )
     results = open_store(db) if store else None
     if not json_out:
         err_console.print(f"[dim]Benchmarking {model} with {backend}…[/dim]")
@@ -76,8 +113,10 @@ def bench(
     _print(record, json_out)
     if record.status != "ok":
         err = record.error
-        raise MeasurementError(f"benchmark failed: {err.type}: {err.message}" if err else "benchmark failed",
-                               hint="the failed run is stored; rerun with --inline to debug")
+        raise MeasurementError(
+            f"benchmark failed: {err.type}: {err.message}" if err else "benchmark failed",
+            hint="the failed run is stored; rerun with --inline to debug",
+        )
 
 
 def _print(record: RunRecord, json_out: bool) -> None:

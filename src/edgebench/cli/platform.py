@@ -31,7 +31,9 @@ def register(app: typer.Typer) -> None:
 def platform(
     quick: Annotated[bool, typer.Option("--quick", help="Detection only, no microbenchmarks (< 2 s).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the platform record as JSON on stdout.")] = False,
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print the guide's Target Device row (Markdown).")] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the guide's Target Device row (Markdown).")
+    ] = False,
     threads: Annotated[int | None, typer.Option(help="Threads for the microbenchmarks (default: usable CPUs).")] = None,
     duration: Annotated[float, typer.Option(help="Seconds per microbenchmark (best of the runs that fit).")] = 2.0,
     db: Annotated[Path | None, typer.Option(help="Results database (default: user data dir).")] = None,
@@ -47,7 +49,9 @@ def platform(
         raise UsageError(f"--duration must be positive, got {duration}", hint="e.g. --duration 2")
     quiet = json_out or markdown
     report = eb_platform.characterize(
-        quick=quick, threads=threads, duration_s=duration,
+        quick=quick,
+        threads=threads,
+        duration_s=duration,
         progress=None if quiet else (lambda message: err_console.print(f"[dim]{message}[/dim]")),
     )
     record_id = _store(report, db) if store else None
@@ -100,21 +104,40 @@ def _machine_table(report: PlatformReport) -> Table:
     if board.jetson_l4t:
         _kv(table, "Jetson L4T", board.jetson_l4t)
     _kv(table, "CPU", " · ".join(x for x in (cpu.vendor, cpu.model, cpu.arch) if x) or _why(cpu.reasons, "model"))
-    _kv(table, "Topology", f"{cpu.sockets or '?'} socket(s), {cpu.physical_cores or '?'} cores, "
-                              f"{cpu.logical_cpus or '?'} threads")
-    _kv(table, "Clusters", "; ".join(
-        f"cpus {_cpu_range(c.cpus)}: {c.cores}× {c.core_name or '?'}"
-        + (f" @ {_hz(c.freq_min_hz)}–{_hz(c.freq_max_hz)}" if c.freq_max_hz else "")
-        for c in cpu.clusters) or "–")
+    _kv(
+        table,
+        "Topology",
+        f"{cpu.sockets or '?'} socket(s), {cpu.physical_cores or '?'} cores, {cpu.logical_cpus or '?'} threads",
+    )
+    _kv(
+        table,
+        "Clusters",
+        "; ".join(
+            f"cpus {_cpu_range(c.cpus)}: {c.cores}× {c.core_name or '?'}"
+            + (f" @ {_hz(c.freq_min_hz)}–{_hz(c.freq_max_hz)}" if c.freq_max_hz else "")
+            for c in cpu.clusters
+        )
+        or "–",
+    )
     _kv(table, "Frequency", _frequency(report))
     _kv(table, "Governor", cpu.governor or _why(cpu.reasons, "governor"))
     _kv(table, "ISA (inference)", " ".join(cpu.isa_features) or "none of interest")
-    _kv(table, "Caches", ", ".join(
-        f"L{c.level}{c.type[0] if c.type != 'Unified' else ''} {_bytes(c.size_bytes)}×{c.instances}"
-        for c in cpu.caches) or "–")
+    _kv(
+        table,
+        "Caches",
+        ", ".join(
+            f"L{c.level}{c.type[0] if c.type != 'Unified' else ''} {_bytes(c.size_bytes)}×{c.instances}"
+            for c in cpu.caches
+        )
+        or "–",
+    )
     memory = system.memory
-    _kv(table, "Memory", f"{_bytes(memory.total_bytes)} total, {_bytes(memory.available_bytes)} available, "
-                            f"swap {_bytes(memory.swap_total_bytes)}")
+    _kv(
+        table,
+        "Memory",
+        f"{_bytes(memory.total_bytes)} total, {_bytes(memory.available_bytes)} available, "
+        f"swap {_bytes(memory.swap_total_bytes)}",
+    )
     storage = system.storage
     _kv(table, "Storage", f"{_bytes(storage.free_bytes)} free of {_bytes(storage.total_bytes)} ({storage.path})")
     _kv(table, "OS", f"{system.os_name or '?'}, kernel {system.kernel or '?'}, Python {system.python}")
@@ -139,8 +162,9 @@ def _accelerator_table(report: PlatformReport) -> Table:
     for column in ("kind", "name", "found via", "memory"):
         table.add_column(column)
     for acc in report.accelerators:
-        table.add_row(acc.kind, escape(acc.name), escape(f"{acc.source} {acc.path or ''}".strip()),
-                      _bytes(acc.memory_bytes))
+        table.add_row(
+            acc.kind, escape(acc.name), escape(f"{acc.source} {acc.path or ''}".strip()), _bytes(acc.memory_bytes)
+        )
     if not report.accelerators:
         table.add_row("–", "none detected (no NVML GPU, /dev/accel*, Coral, Hailo, DLA or devfreq GPU/NPU)", "", "")
     return table
@@ -152,8 +176,12 @@ def _runtime_table(report: PlatformReport) -> Table:
         table.add_column(column, overflow="fold")
     for rt in report.runtimes:
         style = _STATE_STYLE.get(rt.state, "red")
-        table.add_row(f"[{style}]{rt.name}[/{style}]", rt.version or "–", escape(", ".join(rt.devices) or "–"),
-                      escape(rt.detail or ""))
+        table.add_row(
+            f"[{style}]{rt.name}[/{style}]",
+            rt.version or "–",
+            escape(", ".join(rt.devices) or "–"),
+            escape(rt.detail or ""),
+        )
     return table
 
 

@@ -34,9 +34,16 @@ def list_results(
         return
     header = ("id", "created (UTC)", "status", "model", "backend", "host", "median", "throughput")
     cells = [
-        (r.id, r.created_at, r.status, Path(r.model).name or r.model, r.backend, r.hostname,
-         units.duration(r.latency_median_s),
-         f"{r.throughput_ips:,.1f}/s" if r.throughput_ips is not None else units.DASH)
+        (
+            r.id,
+            r.created_at,
+            r.status,
+            Path(r.model).name or r.model,
+            r.backend,
+            r.hostname,
+            units.duration(r.latency_median_s),
+            f"{r.throughput_ips:,.1f}/s" if r.throughput_ips is not None else units.DASH,
+        )
         for r in rows
     ]
     if not console.is_terminal:  # piped: tab-separated, one record per line, never wrapped

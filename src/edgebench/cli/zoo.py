@@ -31,8 +31,14 @@ def list_models() -> None:
     table = Table("name", "task", "input", "preprocessing", "labels", "licence")
     table.columns[0].no_wrap = True
     for e in ZOO.values():
-        table.add_row(e.name, e.task, f"{'×'.join(map(str, e.input_shape))} {e.input_layout}",
-                      e.preprocessing, e.labels, e.license)
+        table.add_row(
+            e.name,
+            e.task,
+            f"{'×'.join(map(str, e.input_shape))} {e.input_layout}",
+            e.preprocessing,
+            e.labels,
+            e.license,
+        )
     console.print(table)
 
 
@@ -40,7 +46,9 @@ def list_models() -> None:
 def pull(
     names: Annotated[list[str] | None, typer.Argument(help="Zoo names (also read from stdin when piped).")] = None,
     dynamic_batch: Annotated[bool, typer.Option(help="Export with a dynamic batch dimension.")] = False,
-    cache_dir: Annotated[Path | None, typer.Option(help="Cache dir (default: $EDGEBENCH_CACHE_DIR or XDG cache).")] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Cache dir (default: $EDGEBENCH_CACHE_DIR or XDG cache).")
+    ] = None,
 ) -> None:
     """Export NAME(s) to ONNX into the cache (once; later calls reuse the verified file)."""
     import sys
@@ -58,5 +66,6 @@ def pull(
         if name not in ZOO:
             get_entry(name)  # raises ModelError listing the zoo
         resolved = resolve_model(name, cache_dir, dynamic_batch=dynamic_batch)
-        console.print(f"{name}: {resolved.path} ({resolved.info.size_bytes / 1e6:.1f} MB, sha256 {resolved.info.sha256[:12]})")
-
+        console.print(
+            f"{name}: {resolved.path} ({resolved.info.size_bytes / 1e6:.1f} MB, sha256 {resolved.info.sha256[:12]})"
+        )

@@ -39,7 +39,9 @@ def _with_analysis(record: RunRecord) -> RunRecord:
 
     shapes = {t.name: t.shape for t in record.measurements.inputs} if record.measurements else {}
     try:
-        summary: dict[str, JSONValue] = analyze_model(Path(record.spec.model_path), shapes).summary_dict()
+        source_params = record.model.source_params if record.model else None
+        analysis = analyze_model(Path(record.spec.model_path), shapes, source_params=source_params)
+        summary: dict[str, JSONValue] = analysis.summary_dict()
     except EdgebenchError as exc:
         note = ValidityWarning(
             "analysis_failed",

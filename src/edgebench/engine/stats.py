@@ -348,9 +348,7 @@ class LatencyStats:
     mlperf_p99_t: int
 
 
-def summarize_latencies(
-    latencies_ns: Sequence[int] | npt.NDArray[np.integer], *, seed: int = 0
-) -> LatencyStats:
+def summarize_latencies(latencies_ns: Sequence[int] | npt.NDArray[np.integer], *, seed: int = 0) -> LatencyStats:
     """Summarize raw integer-nanosecond latencies (in measurement order) into seconds.
 
     Raises MeasurementError for an empty sample or a negative latency (a clock bug, not a measurement).

@@ -149,9 +149,7 @@ def check_high_load(load_avg: tuple[float, float, float] | None, logical_cpus: i
     )
 
 
-def check_not_converged(
-    latencies_ns: Sequence[int], stop_reason: str, target_ci: float
-) -> ValidityWarning | None:
+def check_not_converged(latencies_ns: Sequence[int], stop_reason: str, target_ci: float) -> ValidityWarning | None:
     if stop_reason != STOP_MAX_TIME or target_ci <= 0.0 or not latencies_ns:
         return None
     half = ci_relative_halfwidth(np.sort(np.asarray(latencies_ns)))
@@ -159,10 +157,7 @@ def check_not_converged(
         return None
     return ValidityWarning(
         code="not_converged",
-        message=(
-            f"stopped at --max-time with the median's 95% CI at ±{half:.2%}, "
-            f"above the target ±{target_ci:.2%}"
-        ),
+        message=(f"stopped at --max-time with the median's 95% CI at ±{half:.2%}, above the target ±{target_ci:.2%}"),
         hint="raise --max-time, reduce interference, or accept the wider interval (--target-ci)",
     )
 
@@ -217,9 +212,7 @@ def check_trend(latencies_ns: Sequence[int]) -> ValidityWarning | None:
     )
 
 
-def check_warmup_not_settled(
-    latencies_ns: Sequence[int], warmup_latencies_ns: Sequence[int]
-) -> ValidityWarning | None:
+def check_warmup_not_settled(latencies_ns: Sequence[int], warmup_latencies_ns: Sequence[int]) -> ValidityWarning | None:
     w = len(warmup_latencies_ns)
     if w < WARMUP_MIN_SAMPLES or not latencies_ns:
         return None

@@ -73,7 +73,9 @@ def characterize(
     else:
         llc = max((c.size_bytes * c.instances for c in cpu.caches), default=None)
         config = MicrobenchConfig(
-            threads=threads or default_threads(), duration_s=duration_s, matmul_n=matmul_n,
+            threads=threads or default_threads(),
+            duration_s=duration_s,
+            matmul_n=matmul_n,
             stream_bytes=stream_bytes or default_stream_bytes(llc, system.memory.available_bytes),
         )
         peaks = run_microbenchmarks(config, say)
@@ -104,8 +106,9 @@ def _consistency_notes(theoretical: tuple[TheoreticalPeak, ...], peaks: tuple[Pe
     notes = []
     for precision in ("fp32", "int8"):
         ceiling = max((t.ops_per_s or 0.0 for t in theoretical if t.precision == precision), default=0.0)
-        best = max((p for p in peaks if p.precision == precision and p.value), key=lambda p: p.value or 0.0,
-                   default=None)
+        best = max(
+            (p for p in peaks if p.precision == precision and p.value), key=lambda p: p.value or 0.0, default=None
+        )
         if ceiling and best is not None and (best.value or 0.0) > ceiling:
             unit = "GFLOP/s" if precision == "fp32" else "GOP/s"
             notes.append(

@@ -17,9 +17,22 @@ NO_CPUFREQ = "no cpufreq in /sys (container or VM)"
 
 # ISA features that change which inference kernels a runtime can use, in display order.
 _X86_INFERENCE_FLAGS: tuple[str, ...] = (
-    "avx", "fma", "f16c", "avx2",
-    "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "avx512_fp16",
-    "avx_vnni", "avx_vnni_int8", "amx_tile", "amx_bf16", "amx_int8", "amx_fp16",
+    "avx",
+    "fma",
+    "f16c",
+    "avx2",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "avx_vnni",
+    "avx_vnni_int8",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+    "amx_fp16",
 )
 # Arm kernel feature names differ between arm64 and arm32 (and from the marketing names): normalise.
 _ARM_INFERENCE_FLAGS: tuple[tuple[str, frozenset[str]], ...] = (
@@ -36,17 +49,42 @@ _ARM_INFERENCE_FLAGS: tuple[tuple[str, frozenset[str]], ...] = (
 
 _X86_VENDORS = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD", "HygonGenuine": "Hygon", "CentaurHauls": "Centaur"}
 _ARM_IMPLEMENTERS = {
-    "0x41": "ARM", "0x42": "Broadcom", "0x43": "Cavium", "0x48": "HiSilicon", "0x4e": "NVIDIA",
-    "0x51": "Qualcomm", "0x53": "Samsung", "0x61": "Apple", "0xc0": "Ampere",
+    "0x41": "ARM",
+    "0x42": "Broadcom",
+    "0x43": "Cavium",
+    "0x48": "HiSilicon",
+    "0x4e": "NVIDIA",
+    "0x51": "Qualcomm",
+    "0x53": "Samsung",
+    "0x61": "Apple",
+    "0xc0": "Ampere",
 }
 # Parts designed by Arm Ltd (implementer 0x41); other implementers reuse the numbers.
 _ARM_PARTS = {
-    "0xd03": "Cortex-A53", "0xd04": "Cortex-A35", "0xd05": "Cortex-A55", "0xd07": "Cortex-A57",
-    "0xd08": "Cortex-A72", "0xd09": "Cortex-A73", "0xd0a": "Cortex-A75", "0xd0b": "Cortex-A76",
-    "0xd0c": "Neoverse-N1", "0xd0d": "Cortex-A77", "0xd40": "Neoverse-V1", "0xd41": "Cortex-A78",
-    "0xd42": "Cortex-A78AE", "0xd44": "Cortex-X1", "0xd46": "Cortex-A510", "0xd47": "Cortex-A710",
-    "0xd48": "Cortex-X2", "0xd49": "Neoverse-N2", "0xd4b": "Cortex-A78C", "0xd4d": "Cortex-A715",
-    "0xd4e": "Cortex-X3", "0xd4f": "Neoverse-V2", "0xd80": "Cortex-A520", "0xd81": "Cortex-A720",
+    "0xd03": "Cortex-A53",
+    "0xd04": "Cortex-A35",
+    "0xd05": "Cortex-A55",
+    "0xd07": "Cortex-A57",
+    "0xd08": "Cortex-A72",
+    "0xd09": "Cortex-A73",
+    "0xd0a": "Cortex-A75",
+    "0xd0b": "Cortex-A76",
+    "0xd0c": "Neoverse-N1",
+    "0xd0d": "Cortex-A77",
+    "0xd40": "Neoverse-V1",
+    "0xd41": "Cortex-A78",
+    "0xd42": "Cortex-A78AE",
+    "0xd44": "Cortex-X1",
+    "0xd46": "Cortex-A510",
+    "0xd47": "Cortex-A710",
+    "0xd48": "Cortex-X2",
+    "0xd49": "Neoverse-N2",
+    "0xd4b": "Cortex-A78C",
+    "0xd4d": "Cortex-A715",
+    "0xd4e": "Cortex-X3",
+    "0xd4f": "Neoverse-V2",
+    "0xd80": "Cortex-A520",
+    "0xd81": "Cortex-A720",
     "0xd82": "Cortex-X4",
 }
 
@@ -194,9 +232,7 @@ def _cpu_ids(processors: list[dict[str, str]], cpu_dir: Path) -> tuple[int, ...]
     online = parse_cpu_list(read_text(cpu_dir / "online"))
     if online:
         return online
-    return tuple(
-        int(path.name[3:]) for path in sorted_glob(cpu_dir, "cpu[0-9]*") if path.name[3:].isdigit()
-    )
+    return tuple(int(path.name[3:]) for path in sorted_glob(cpu_dir, "cpu[0-9]*") if path.name[3:].isdigit())
 
 
 def _common_flags(processors: list[dict[str, str]]) -> tuple[str, ...]:
@@ -335,9 +371,7 @@ def _frequencies(cpu_dir: Path, cpu_ids: tuple[int, ...], reasons: dict[str, str
     }
     for key, value in result.items():
         if value is None:
-            reasons[f"freq_{key}_hz"] = (
-                f"cpufreq present but {files[key]} unreadable" if any_cpufreq else NO_CPUFREQ
-            )
+            reasons[f"freq_{key}_hz"] = f"cpufreq present but {files[key]} unreadable" if any_cpufreq else NO_CPUFREQ
     return result
 
 

@@ -37,8 +37,14 @@ FAILED = "failed"
 MIB = 1024 * 1024
 # Triad runs block-wise so that q·c lives in a cache-resident buffer and memory sees only 3 streams.
 _TRIAD_BLOCK = 32 * 1024  # elements (256 KiB of float64)
-_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
-               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+_THREAD_ENV = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 
 
 @dataclass(frozen=True)
@@ -109,8 +115,20 @@ def run_microbenchmarks(config: MicrobenchConfig, progress: Progress | None = No
         results.extend(stream_bandwidth(config))
     except MemoryError:
         for name in ("stream_copy", "stream_triad"):
-            results.append(PeakMeasurement(name, "fp64", FAILED, None, "B/s", config.threads, 0, None,
-                                           "STREAM", f"could not allocate {config.stream_bytes} B per array"))
+            results.append(
+                PeakMeasurement(
+                    name,
+                    "fp64",
+                    FAILED,
+                    None,
+                    "B/s",
+                    config.threads,
+                    0,
+                    None,
+                    "STREAM",
+                    f"could not allocate {config.stream_bytes} B per array",
+                )
+            )
     return tuple(results)
 
 
@@ -141,20 +159,54 @@ def numpy_matmul(config: MicrobenchConfig) -> PeakMeasurement:
     code = "from edgebench.platform.microbench import numpy_child; numpy_child()"
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code, args], env=_child_env(config.threads), capture_output=True,
-            text=True, timeout=60 + 5 * config.duration_s, check=False,
+            [sys.executable, "-c", code, args],
+            env=_child_env(config.threads),
+            capture_output=True,
+            text=True,
+            timeout=60 + 5 * config.duration_s,
+            check=False,
         )
         result = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
     except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as exc:
-        return PeakMeasurement("fp32_matmul_numpy", "fp32", FAILED, None, "FLOP/s", config.threads, 0, None,
-                               method, f"{type(exc).__name__}: {exc}")
+        return PeakMeasurement(
+            "fp32_matmul_numpy",
+            "fp32",
+            FAILED,
+            None,
+            "FLOP/s",
+            config.threads,
+            0,
+            None,
+            method,
+            f"{type(exc).__name__}: {exc}",
+        )
     if result is None:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return PeakMeasurement("fp32_matmul_numpy", "fp32", FAILED, None, "FLOP/s", config.threads, 0, None,
-                               method, f"child exited {done.returncode}: {tail}")
+        return PeakMeasurement(
+            "fp32_matmul_numpy",
+            "fp32",
+            FAILED,
+            None,
+            "FLOP/s",
+            config.threads,
+            0,
+            None,
+            method,
+            f"child exited {done.returncode}: {tail}",
+        )
     best_s, runs = float(result["best_s"]), int(result["runs"])
-    return PeakMeasurement("fp32_matmul_numpy", "fp32", MEASURED, 2 * n**3 / best_s, "FLOP/s", config.threads,
-                           runs, best_s, method, f"BLAS: {result['blas']}")
+    return PeakMeasurement(
+        "fp32_matmul_numpy",
+        "fp32",
+        MEASURED,
+        2 * n**3 / best_s,
+        "FLOP/s",
+        config.threads,
+        runs,
+        best_s,
+        method,
+        f"BLAS: {result['blas']}",
+    )
 
 
 def numpy_child() -> None:
@@ -206,11 +258,31 @@ def _ort_matmul(config: MicrobenchConfig, *, integer: bool) -> PeakMeasurement:
     try:
         session, feed = _ort_session(n, config.threads, integer=integer)
     except Exception as exc:  # an EP without the kernel is an expected outcome on some builds
-        return PeakMeasurement(name, precision, UNSUPPORTED, None, unit, config.threads, 0, None, method,
-                               f"{type(exc).__name__}: {exc}".splitlines()[0][:200])
+        return PeakMeasurement(
+            name,
+            precision,
+            UNSUPPORTED,
+            None,
+            unit,
+            config.threads,
+            0,
+            None,
+            method,
+            f"{type(exc).__name__}: {exc}".splitlines()[0][:200],
+        )
     best_s, runs = best_of(lambda: session.run(None, feed), config.duration_s, config.min_runs)
-    return PeakMeasurement(name, precision, MEASURED, 2 * n**3 / best_s, unit, config.threads, runs, best_s,
-                           method, f"onnxruntime {_ort_version()}")
+    return PeakMeasurement(
+        name,
+        precision,
+        MEASURED,
+        2 * n**3 / best_s,
+        unit,
+        config.threads,
+        runs,
+        best_s,
+        method,
+        f"onnxruntime {_ort_version()}",
+    )
 
 
 def _ort_session(n: int, threads: int, *, integer: bool) -> tuple[Any, dict[str, Any]]:
@@ -280,11 +352,20 @@ def stream_bandwidth(config: MicrobenchConfig) -> tuple[PeakMeasurement, PeakMea
 
     size = f"float64 arrays of {n * 8 / MIB:.3g} MiB"
     return (
-        _stream_result("stream_copy", copy, 2 * 8 * n, config,
-                       f"STREAM copy c=a, {size}, counts 2×bytes (read+write; write-allocate not counted), best of N"),
-        _stream_result("stream_triad", triad, 3 * 8 * n, config,
-                       f"STREAM triad a=b+q·c, {size}, counts 3×bytes (2 reads+1 write; write-allocate not counted), "
-                       "best of N"),
+        _stream_result(
+            "stream_copy",
+            copy,
+            2 * 8 * n,
+            config,
+            f"STREAM copy c=a, {size}, counts 2×bytes (read+write; write-allocate not counted), best of N",
+        ),
+        _stream_result(
+            "stream_triad",
+            triad,
+            3 * 8 * n,
+            config,
+            f"STREAM triad a=b+q·c, {size}, counts 3×bytes (2 reads+1 write; write-allocate not counted), best of N",
+        ),
     )
 
 
@@ -308,8 +389,18 @@ def _stream_result(
         best_s, runs = best_of(run.step, config.duration_s, config.min_runs)
     finally:
         run.close()
-    return PeakMeasurement(name, "fp64", MEASURED, counted_bytes / best_s, "B/s", config.threads, runs, best_s,
-                           method, "numpy ufuncs, one Python thread per slice (ufuncs release the GIL)")
+    return PeakMeasurement(
+        name,
+        "fp64",
+        MEASURED,
+        counted_bytes / best_s,
+        "B/s",
+        config.threads,
+        runs,
+        best_s,
+        method,
+        "numpy ufuncs, one Python thread per slice (ufuncs release the GIL)",
+    )
 
 
 class _parallel:
@@ -340,14 +431,29 @@ def ridge_points(peaks: tuple[PeakMeasurement, ...]) -> tuple[RidgePoint, ...]:
     triad = measured.get("stream_triad")
     points = []
     for precision in ("fp32", "int8"):
-        compute = max((p for p in measured.values() if p.precision == precision),
-                      key=lambda p: p.value or 0.0, default=None)
+        compute = max(
+            (p for p in measured.values() if p.precision == precision), key=lambda p: p.value or 0.0, default=None
+        )
         if compute is None or triad is None:
             missing = "compute peak" if compute is None else "triad bandwidth"
-            points.append(RidgePoint(precision, None, compute.name if compute else None,
-                                     triad.name if triad else None, f"not derivable: no measured {missing}"))
+            points.append(
+                RidgePoint(
+                    precision,
+                    None,
+                    compute.name if compute else None,
+                    triad.name if triad else None,
+                    f"not derivable: no measured {missing}",
+                )
+            )
             continue
         value = (compute.value or 0.0) / (triad.value or 1.0)
-        points.append(RidgePoint(precision, value, compute.name, triad.name,
-                                 f"{compute.name} ÷ stream_triad (ops per byte); kernels below it are memory-bound"))
+        points.append(
+            RidgePoint(
+                precision,
+                value,
+                compute.name,
+                triad.name,
+                f"{compute.name} ÷ stream_triad (ops per byte); kernels below it are memory-bound",
+            )
+        )
     return tuple(points)

@@ -22,8 +22,16 @@ RECORD_TYPE = "platform"
 DASH = "–"
 
 TARGET_DEVICE_COLUMNS: tuple[str, ...] = (
-    "Target Device", "CPU (%)", "AI Accelerator (GPU/NPU)", "Compute (OPS)", "Speed (TOPS/s)",
-    "Memory Footprint (RAM/VRAM)", "Storage usage", "Power (W)", "Energy (Wh/J)", "Efficiency (GOPS/W)",
+    "Target Device",
+    "CPU (%)",
+    "AI Accelerator (GPU/NPU)",
+    "Compute (OPS)",
+    "Speed (TOPS/s)",
+    "Memory Footprint (RAM/VRAM)",
+    "Storage usage",
+    "Power (W)",
+    "Energy (Wh/J)",
+    "Efficiency (GOPS/W)",
     "Temperature (°C)",
 )
 
@@ -74,8 +82,17 @@ class PlatformReport:
     def to_markdown_row(self) -> str:
         """This machine as one row of the guide's Target Device table (``–`` where a run is needed)."""
         cells = (
-            self._device_cell(), DASH, self._accelerator_cell(), self._compute_cell(), self._speed_cell(),
-            self._memory_cell(), self._storage_cell(), DASH, DASH, DASH, self._temperature_cell(),
+            self._device_cell(),
+            DASH,
+            self._accelerator_cell(),
+            self._compute_cell(),
+            self._speed_cell(),
+            self._memory_cell(),
+            self._storage_cell(),
+            DASH,
+            DASH,
+            DASH,
+            self._temperature_cell(),
         )
         return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
@@ -93,8 +110,9 @@ class PlatformReport:
     def _compute_cell(self) -> str:
         parts = []
         for precision, unit in (("fp32", "GFLOP/s"), ("int8", "GOP/s")):
-            best = max((p.value or 0.0 for p in self.peaks if p.precision == precision and p.state == MEASURED),
-                       default=0.0)
+            best = max(
+                (p.value or 0.0 for p in self.peaks if p.precision == precision and p.state == MEASURED), default=0.0
+            )
             if best:
                 parts.append(f"{precision.upper()} {best / 1e9:.1f} {unit}")
         return "; ".join(parts) + " (measured)" if parts else DASH

@@ -12,8 +12,17 @@ from dataclasses import dataclass
 
 # (runtime, distributions that provide it — first installed wins)
 _RUNTIMES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("onnxruntime", ("onnxruntime", "onnxruntime-gpu", "onnxruntime-openvino", "onnxruntime-qnn",
-                     "onnxruntime-directml", "onnxruntime-rocm")),
+    (
+        "onnxruntime",
+        (
+            "onnxruntime",
+            "onnxruntime-gpu",
+            "onnxruntime-openvino",
+            "onnxruntime-qnn",
+            "onnxruntime-directml",
+            "onnxruntime-rocm",
+        ),
+    ),
     ("openvino", ("openvino",)),
     ("litert", ("ai-edge-litert", "tflite-runtime", "tensorflow", "tensorflow-cpu", "tensorflow-aarch64")),
     ("torch", ("torch",)),

@@ -38,8 +38,13 @@ _RAPL_FIX = (
 )
 _VCGENCMD_FIX = "add the user to the 'video' group (vcgencmd needs /dev/vchiq): sudo usermod -aG video $USER"
 _THROTTLE_BITS = {
-    0: "under-voltage now", 1: "frequency capped now", 2: "throttled now", 3: "soft temperature limit now",
-    16: "under-voltage occurred", 17: "frequency capping occurred", 18: "throttling occurred",
+    0: "under-voltage now",
+    1: "frequency capped now",
+    2: "throttled now",
+    3: "soft temperature limit now",
+    16: "under-voltage occurred",
+    17: "frequency capping occurred",
+    18: "throttling occurred",
     19: "soft temperature limit occurred",
 }
 _PMIC_LINE = re.compile(r"^\s*(\S+)_([AV])\s+(?:current|volt)\(\d+\)=([0-9.]+)[AV]\s*$")
@@ -181,8 +186,15 @@ def rapl_sensors(root: Path, can_read: ReadCheck) -> list[SensorStatus]:
     zones = sorted_glob(base, "intel-rapl:*")
     mmio = sorted_glob(base, "intel-rapl-mmio:*")
     if not zones and not mmio:
-        return [_absent("RAPL", "energy", "rapl", "/sys/class/powercap",
-                        "no /sys/class/powercap/intel-rapl:* (not Intel/AMD, or hidden by a container/VM)")]
+        return [
+            _absent(
+                "RAPL",
+                "energy",
+                "rapl",
+                "/sys/class/powercap",
+                "no /sys/class/powercap/intel-rapl:* (not Intel/AMD, or hidden by a container/VM)",
+            )
+        ]
     sensors: list[SensorStatus] = []
     seen: set[str] = set()
     for zone in zones + mmio:
@@ -205,9 +217,15 @@ def _rapl_zone(root: Path, zone: Path, domain: str, can_read: ReadCheck) -> Sens
         notes.append(detail)
     fix = _RAPL_FIX.format(path=shown(root, energy), zone=zone.name) if state == PERMISSION_DENIED else None
     return SensorStatus(
-        name=f"RAPL {zone.name} {domain}", kind="energy", source="rapl", state=state,
-        path=shown(root, energy), value=_number(text, 1e-6) if state == READABLE else None,
-        unit="J", detail="; ".join(notes), fix=fix,
+        name=f"RAPL {zone.name} {domain}",
+        kind="energy",
+        source="rapl",
+        state=state,
+        path=shown(root, energy),
+        value=_number(text, 1e-6) if state == READABLE else None,
+        unit="J",
+        detail="; ".join(notes),
+        fix=fix,
     )
 
 
@@ -216,8 +234,11 @@ def _rapl_zone(root: Path, zone: Path, domain: str, can_read: ReadCheck) -> Sens
 
 def nvml_sensors(probe: NvmlProbe) -> list[SensorStatus]:
     if not probe.gpus:
-        return [SensorStatus(name="NVML", kind="power", source="nvml", state=probe.state,
-                             detail=probe.reason, fix=probe.fix)]
+        return [
+            SensorStatus(
+                name="NVML", kind="power", source="nvml", state=probe.state, detail=probe.reason, fix=probe.fix
+            )
+        ]
     sensors: list[SensorStatus] = []
     for gpu in probe.gpus:
         label = f"NVML GPU{gpu.index} ({gpu.name})"
@@ -228,11 +249,18 @@ def nvml_sensors(probe: NvmlProbe) -> list[SensorStatus]:
             ("SM clock", "frequency", gpu.sm_clock_hz, "Hz"),
         )
         for what, kind, reading, unit in readings:
-            sensors.append(SensorStatus(
-                name=f"{label} {what}", kind=kind, source="nvml", state=reading.state,
-                value=reading.value, unit=unit, detail=reading.detail,
-                fix="run as root or relax NVML permissions" if reading.state == PERMISSION_DENIED else None,
-            ))
+            sensors.append(
+                SensorStatus(
+                    name=f"{label} {what}",
+                    kind=kind,
+                    source="nvml",
+                    state=reading.state,
+                    value=reading.value,
+                    unit=unit,
+                    detail=reading.detail,
+                    fix="run as root or relax NVML permissions" if reading.state == PERMISSION_DENIED else None,
+                )
+            )
     return sensors
 
 
@@ -244,11 +272,15 @@ def ina3221_sensors(root: Path, can_read: ReadCheck) -> list[SensorStatus]:
     sensors = [s for d in hwmons for s in _ina_hwmon(root, d, can_read)]
     sensors += [s for d in iios for s in _ina_iio(root, d, can_read)]
     if not sensors:
-        return [_absent("INA3221", "power", "ina3221", "/sys/bus/i2c/drivers/ina3221",
-                        "no INA3221 power monitor (not a Jetson)")]
+        return [
+            _absent(
+                "INA3221", "power", "ina3221", "/sys/bus/i2c/drivers/ina3221", "no INA3221 power monitor (not a Jetson)"
+            )
+        ]
     if not any(s.name.endswith(_BOARD_INPUT_RAILS) for s in sensors):
-        sensors = [_with_detail(s, "no VDD_IN/POM_5V_IN rail: the rails' sum excludes carrier-board power")
-                   for s in sensors]
+        sensors = [
+            _with_detail(s, "no VDD_IN/POM_5V_IN rail: the rails' sum excludes carrier-board power") for s in sensors
+        ]
     return sensors
 
 
@@ -257,7 +289,8 @@ def _ina3221_dirs(root: Path) -> tuple[list[Path], list[Path]]:
     drivers = under(root, "/sys/bus/i2c/drivers")
     devices = [d for driver in sorted_glob(drivers, "ina3221*") for d in sorted_glob(driver, "*-*")]
     devices += [
-        d for d in sorted_glob(under(root, "/sys/bus/i2c/devices"), "*")
+        d
+        for d in sorted_glob(under(root, "/sys/bus/i2c/devices"), "*")
         if (read_text(d / "name") or "").startswith("ina3221")
     ]
     hwmons: dict[Path, Path] = {}
@@ -277,8 +310,9 @@ def _ina_hwmon(root: Path, hwmon: Path, can_read: ReadCheck) -> list[SensorStatu
         if not label or label == "NC" or "sum of shunt" in label.lower():
             continue
         channel = label_file.name[2:].split("_")[0]
-        sensors.append(_ina_rail(root, hwmon, label, hwmon / f"in{channel}_input",
-                                 hwmon / f"curr{channel}_input", can_read))
+        sensors.append(
+            _ina_rail(root, hwmon, label, hwmon / f"in{channel}_input", hwmon / f"curr{channel}_input", can_read)
+        )
     return sensors
 
 
@@ -293,8 +327,14 @@ def _ina_rail(root: Path, where: Path, label: str, volts: Path, amps: Path, can_
     role = "total module input" if label in _BOARD_INPUT_RAILS else "rail (part of VDD_IN: do not add to it)"
     detail = "; ".join(x for x in (f"{role}; mV × mA", v_detail, a_detail) if x)
     return SensorStatus(
-        name=f"INA3221 {label}", kind="power", source="ina3221", state=state, path=shown(root, where),
-        value=value, unit="W", detail=detail,
+        name=f"INA3221 {label}",
+        kind="power",
+        source="ina3221",
+        state=state,
+        path=shown(root, where),
+        value=value,
+        unit="W",
+        detail=detail,
         fix=f"sudo chmod a+r {shown(root, where)}/*_input" if state == PERMISSION_DENIED else None,
     )
 
@@ -307,11 +347,18 @@ def _ina_iio(root: Path, iio: Path, can_read: ReadCheck) -> list[SensorStatus]:
             continue
         channel = name_file.name.rsplit("_", 1)[-1]
         state, text, detail = probe_file(iio / f"in_power{channel}_input", can_read)
-        sensors.append(SensorStatus(
-            name=f"INA3221 {label}", kind="power", source="ina3221", state=state, path=shown(root, iio),
-            value=_number(text, 1e-3) if state == READABLE else None, unit="W",
-            detail=detail or ("total module input" if label in _BOARD_INPUT_RAILS else "rail"),
-        ))
+        sensors.append(
+            SensorStatus(
+                name=f"INA3221 {label}",
+                kind="power",
+                source="ina3221",
+                state=state,
+                path=shown(root, iio),
+                value=_number(text, 1e-3) if state == READABLE else None,
+                unit="W",
+                detail=detail or ("total module input" if label in _BOARD_INPUT_RAILS else "rail"),
+            )
+        )
     return sensors
 
 
@@ -326,13 +373,28 @@ def vcgencmd_sensors(runner: CommandRunner) -> list[SensorStatus]:
     try:
         rc, out = runner(["vcgencmd", "measure_temp"])
     except FileNotFoundError:
-        return [_absent("vcgencmd", "thermal", "vcgencmd", None,
-                        "vcgencmd not found (not a Raspberry Pi, or raspi-utils not installed)")]
+        return [
+            _absent(
+                "vcgencmd",
+                "thermal",
+                "vcgencmd",
+                None,
+                "vcgencmd not found (not a Raspberry Pi, or raspi-utils not installed)",
+            )
+        ]
     except PermissionError:
         rc, out = 1, "Permission denied"
     if rc != 0 and _vchiq_denied(out):
-        return [SensorStatus(name="vcgencmd", kind="thermal", source="vcgencmd", state=PERMISSION_DENIED,
-                             detail=out.strip() or None, fix=_VCGENCMD_FIX)]
+        return [
+            SensorStatus(
+                name="vcgencmd",
+                kind="thermal",
+                source="vcgencmd",
+                state=PERMISSION_DENIED,
+                detail=out.strip() or None,
+                fix=_VCGENCMD_FIX,
+            )
+        ]
     return [
         _vc_temperature(rc, out),
         _vc_throttled(*_run(runner, "get_throttled")),
@@ -361,43 +423,64 @@ def _vc_value(rc: int, out: str, pattern: str) -> float | None:
 def _vc_status(name: str, kind: str, unit: str, value: float | None, out: str, detail: str) -> SensorStatus:
     if value is None:
         return _absent(name, kind, "vcgencmd", None, f"unexpected output: {out.strip()[:80]!r}")
-    return SensorStatus(name=name, kind=kind, source="vcgencmd", state=READABLE, value=value, unit=unit,
-                        detail=detail)
+    return SensorStatus(name=name, kind=kind, source="vcgencmd", state=READABLE, value=value, unit=unit, detail=detail)
 
 
 def _vc_temperature(rc: int, out: str) -> SensorStatus:
     value = _vc_value(rc, out, r"temp=([0-9.]+)")
-    return _vc_status("vcgencmd measure_temp", "thermal", "C", value, out,
-                      "SoC temperature; firmware throttles 80–85 °C")
+    return _vc_status(
+        "vcgencmd measure_temp", "thermal", "C", value, out, "SoC temperature; firmware throttles 80–85 °C"
+    )
 
 
 def _vc_clock(rc: int, out: str) -> SensorStatus:
     value = _vc_value(rc, out, r"frequency\(\d+\)=(\d+)")
-    return _vc_status("vcgencmd measure_clock arm", "frequency", "Hz", value, out,
-                      "actual ARM clock (scaling_cur_freq only shows the kernel's request)")
+    return _vc_status(
+        "vcgencmd measure_clock arm",
+        "frequency",
+        "Hz",
+        value,
+        out,
+        "actual ARM clock (scaling_cur_freq only shows the kernel's request)",
+    )
 
 
 def _vc_throttled(rc: int, out: str) -> SensorStatus:
     match = re.search(r"throttled=(0x[0-9a-fA-F]+)", out) if rc == 0 else None
     if match is None:
-        return _absent("vcgencmd get_throttled", "throttle", "vcgencmd", None,
-                       f"unexpected output: {out.strip()[:80]!r}")
+        return _absent(
+            "vcgencmd get_throttled", "throttle", "vcgencmd", None, f"unexpected output: {out.strip()[:80]!r}"
+        )
     bits = int(match.group(1), 16)
     flags = [text for bit, text in _THROTTLE_BITS.items() if bits & (1 << bit)]
-    return SensorStatus(name="vcgencmd get_throttled", kind="throttle", source="vcgencmd", state=READABLE,
-                        value=float(bits), unit="bitmask", detail=", ".join(flags) or "no throttling since boot")
+    return SensorStatus(
+        name="vcgencmd get_throttled",
+        kind="throttle",
+        source="vcgencmd",
+        state=READABLE,
+        value=float(bits),
+        unit="bitmask",
+        detail=", ".join(flags) or "no throttling since boot",
+    )
 
 
 def _vc_pmic(rc: int, out: str) -> SensorStatus:
     if rc != 0:
-        return _absent("vcgencmd pmic_read_adc", "power", "vcgencmd", None,
-                       "pmic_read_adc not supported (Raspberry Pi 5 only)")
+        return _absent(
+            "vcgencmd pmic_read_adc", "power", "vcgencmd", None, "pmic_read_adc not supported (Raspberry Pi 5 only)"
+        )
     total = pmic_rails_watts(out)
     if total is None:
         return _absent("vcgencmd pmic_read_adc", "power", "vcgencmd", None, "no rail with both current and voltage")
-    return SensorStatus(name="vcgencmd pmic_read_adc", kind="power", source="vcgencmd", state=READABLE,
-                        value=total, unit="W",
-                        detail="PMIC rails sum (V × I per rail; no input-current channel: under-states board power)")
+    return SensorStatus(
+        name="vcgencmd pmic_read_adc",
+        kind="power",
+        source="vcgencmd",
+        state=READABLE,
+        value=total,
+        unit="W",
+        detail="PMIC rails sum (V × I per rail; no input-current channel: under-states board power)",
+    )
 
 
 def pmic_rails_watts(out: str) -> float | None:
@@ -429,23 +512,41 @@ def hwmon_sensors(root: Path, can_read: ReadCheck) -> list[SensorStatus]:
         for prefix, kind, unit, scale in kinds:
             for file in sorted_glob(hwmon, f"{prefix}[0-9]*_input"):
                 label = read_text(hwmon / file.name.replace("_input", "_label"))
-                sensors.append(_file_sensor(root, file, f"hwmon {chip} {label or file.name[:-6]}",
-                                            kind, "hwmon", unit, scale, can_read))
-    return sensors or [_absent("hwmon", "thermal", "hwmon", "/sys/class/hwmon",
-                               "hwmon chips present but none reports temperature, power or energy")]
+                sensors.append(
+                    _file_sensor(
+                        root, file, f"hwmon {chip} {label or file.name[:-6]}", kind, "hwmon", unit, scale, can_read
+                    )
+                )
+    return sensors or [
+        _absent(
+            "hwmon",
+            "thermal",
+            "hwmon",
+            "/sys/class/hwmon",
+            "hwmon chips present but none reports temperature, power or energy",
+        )
+    ]
 
 
 def thermal_zone_sensors(root: Path, can_read: ReadCheck) -> list[SensorStatus]:
     zones = sorted_glob(under(root, "/sys/class/thermal"), "thermal_zone[0-9]*")
     if not zones:
-        return [_absent("thermal zones", "thermal", "thermal_zone", "/sys/class/thermal",
-                        "no thermal zones in /sys/class/thermal (container or VM)")]
+        return [
+            _absent(
+                "thermal zones",
+                "thermal",
+                "thermal_zone",
+                "/sys/class/thermal",
+                "no thermal zones in /sys/class/thermal (container or VM)",
+            )
+        ]
     sensors = []
     for zone in zones:
         kind = read_text(zone / "type") or "?"
         trips = [t for t in (_millidegrees(read_text(p)) for p in sorted_glob(zone, "trip_point_*_temp")) if t]
-        sensor = _file_sensor(root, zone / "temp", f"{zone.name} {kind}", "thermal", "thermal_zone", "C", 1e-3,
-                              can_read)
+        sensor = _file_sensor(
+            root, zone / "temp", f"{zone.name} {kind}", "thermal", "thermal_zone", "C", 1e-3, can_read
+        )
         if trips:
             sensor = _with_detail(sensor, f"lowest trip point {min(trips):.1f} °C")
         sensors.append(sensor)
@@ -459,8 +560,16 @@ def cpufreq_sensors(root: Path, can_read: ReadCheck) -> list[SensorStatus]:
     sensors = []
     for policy in policies:
         cpus = read_text(policy / "related_cpus") or "?"
-        sensor = _file_sensor(root, policy / "scaling_cur_freq", f"cpufreq {policy.name} (cpus {cpus})",
-                              "frequency", "cpufreq", "Hz", 1e3, can_read)
+        sensor = _file_sensor(
+            root,
+            policy / "scaling_cur_freq",
+            f"cpufreq {policy.name} (cpus {cpus})",
+            "frequency",
+            "cpufreq",
+            "Hz",
+            1e3,
+            can_read,
+        )
         sensors.append(_with_detail(sensor, "kernel's requested frequency, not firmware throttling"))
     return sensors
 
@@ -468,18 +577,38 @@ def cpufreq_sensors(root: Path, can_read: ReadCheck) -> list[SensorStatus]:
 def devfreq_sensors(root: Path, can_read: ReadCheck) -> list[SensorStatus]:
     devices = sorted_glob(under(root, "/sys/class/devfreq"), "*")
     if not devices:
-        return [_absent("devfreq", "frequency", "devfreq", "/sys/class/devfreq",
-                        "no /sys/class/devfreq (no devfreq-scaled GPU/NPU/memory)")]
-    return [_file_sensor(root, d / "cur_freq", f"devfreq {d.name}", "frequency", "devfreq", "Hz", 1.0, can_read)
-            for d in devices]
+        return [
+            _absent(
+                "devfreq",
+                "frequency",
+                "devfreq",
+                "/sys/class/devfreq",
+                "no /sys/class/devfreq (no devfreq-scaled GPU/NPU/memory)",
+            )
+        ]
+    return [
+        _file_sensor(root, d / "cur_freq", f"devfreq {d.name}", "frequency", "devfreq", "Hz", 1.0, can_read)
+        for d in devices
+    ]
 
 
 def throttle_counter_sensors(root: Path, can_read: ReadCheck) -> list[SensorStatus]:
     """Intel thermal throttle counters of cpu0, listed only where the kernel has them."""
     base = under(root, "/sys/devices/system/cpu/cpu0/thermal_throttle")
-    return [_file_sensor(root, base / f"{scope}_throttle_count", f"cpu0 {scope}_throttle_count", "throttle",
-                         "thermal_throttle", "count", 1.0, can_read)
-            for scope in ("core", "package") if (base / f"{scope}_throttle_count").exists()]
+    return [
+        _file_sensor(
+            root,
+            base / f"{scope}_throttle_count",
+            f"cpu0 {scope}_throttle_count",
+            "throttle",
+            "thermal_throttle",
+            "count",
+            1.0,
+            can_read,
+        )
+        for scope in ("core", "package")
+        if (base / f"{scope}_throttle_count").exists()
+    ]
 
 
 def _file_sensor(
@@ -490,6 +619,13 @@ def _file_sensor(
     if kind == "thermal" and value is not None and not -60.0 < value < 200.0:
         state, value, detail = ABSENT, None, f"implausible reading {text!r} (no value from the driver)"
     return SensorStatus(
-        name=name, kind=kind, source=source, state=state, path=shown(root, file), value=value, unit=unit,
-        detail=detail, fix=f"sudo chmod a+r {shown(root, file)}" if state == PERMISSION_DENIED else None,
+        name=name,
+        kind=kind,
+        source=source,
+        state=state,
+        path=shown(root, file),
+        value=value,
+        unit=unit,
+        detail=detail,
+        fix=f"sudo chmod a+r {shown(root, file)}" if state == PERMISSION_DENIED else None,
     )

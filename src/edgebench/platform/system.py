@@ -188,8 +188,16 @@ def detect_accelerators(root: Path = Path("/"), nvml: NvmlProbe | None = None) -
     """GPUs from NVML, then device nodes and sysfs entries of NPUs/TPUs/DLAs and devfreq GPUs."""
     found: list[Accelerator] = []
     for gpu in nvml.gpus if nvml else ():
-        found.append(Accelerator("gpu", gpu.name, "nvml", f"nvml:{gpu.index}", gpu.memory_total_bytes,
-                                 f"driver {nvml.driver_version}" if nvml and nvml.driver_version else None))
+        found.append(
+            Accelerator(
+                "gpu",
+                gpu.name,
+                "nvml",
+                f"nvml:{gpu.index}",
+                gpu.memory_total_bytes,
+                f"driver {nvml.driver_version}" if nvml and nvml.driver_version else None,
+            )
+        )
     found += _accel_nodes(root)
     found += _named_nodes(root)
     found += _coral_usb(root)
@@ -206,8 +214,15 @@ def _accel_nodes(root: Path) -> list[Accelerator]:
     for node in nodes:
         driver_link = under(root, f"/sys/class/accel/{node.name}/device/driver")
         driver = driver_link.resolve().name if driver_link.exists() else None
-        found.append(Accelerator("npu", f"accel device ({driver or 'driver unknown'})", "/dev node",
-                                 "/" + str(node.relative_to(root)), detail=driver))
+        found.append(
+            Accelerator(
+                "npu",
+                f"accel device ({driver or 'driver unknown'})",
+                "/dev node",
+                "/" + str(node.relative_to(root)),
+                detail=driver,
+            )
+        )
     return found
 
 
@@ -230,8 +245,15 @@ def _coral_usb(root: Path) -> list[Accelerator]:
     for device in sorted_glob(under(root, "/sys/bus/usb/devices"), "*"):
         ids = (read_text(device / "idVendor") or "", read_text(device / "idProduct") or "")
         if ids in _CORAL_USB_IDS:
-            found.append(Accelerator("tpu", "Google Coral USB Accelerator", "usb",
-                                     "/" + str(device.relative_to(root)), detail=f"usb id {ids[0]}:{ids[1]}"))
+            found.append(
+                Accelerator(
+                    "tpu",
+                    "Google Coral USB Accelerator",
+                    "usb",
+                    "/" + str(device.relative_to(root)),
+                    detail=f"usb id {ids[0]}:{ids[1]}",
+                )
+            )
     return found
 
 
@@ -249,8 +271,9 @@ def _devfreq_accelerators(root: Path, *, skip_gpu: bool) -> list[Accelerator]:
         name = device.name.lower()
         if any(tag in name for tag in ("gpu", "ga10b", "gv11b", "gp10b", "gm20b", "mali")):
             if not skip_gpu:
-                found.append(Accelerator("gpu", f"integrated GPU {device.name}", "devfreq",
-                                         "/" + str(device.relative_to(root))))
+                found.append(
+                    Accelerator("gpu", f"integrated GPU {device.name}", "devfreq", "/" + str(device.relative_to(root)))
+                )
         elif "npu" in name:
             found.append(Accelerator("npu", f"NPU {device.name}", "devfreq", "/" + str(device.relative_to(root))))
     return found

@@ -105,8 +105,9 @@ def _x86_rate(cpu: CpuInfo, flags: set[str], name: str) -> _CoreRate | None:
     # Zen 4 (family 0x19) runs 512-bit ops on two 256-bit pipes; Zen 5 has a full 512-bit datapath.
     zen4 = amd and cpu.x86_family == 0x19
     wide_units = (
-        "AMD Zen 4: 512-bit ops split over 2 × 256-bit pipes" if zen4 else
-        "assumes 2 AVX-512 FMA units (Xeon Gold/Platinum, Sapphire Rapids+, Zen 5); "
+        "AMD Zen 4: 512-bit ops split over 2 × 256-bit pipes"
+        if zen4
+        else "assumes 2 AVX-512 FMA units (Xeon Gold/Platinum, Sapphire Rapids+, Zen 5); "
         "1-unit parts (Xeon Silver/Bronze, client Ice/Tiger Lake) reach half"
     )
     lanes512 = 16 if zen4 else 32  # FP32 FMA lanes per cycle across both units

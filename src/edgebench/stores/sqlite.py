@@ -7,9 +7,9 @@ moment it exists, so a later crash loses nothing already measured. Records are i
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
-import builtins
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass

