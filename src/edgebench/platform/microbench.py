@@ -115,21 +115,14 @@ def run_microbenchmarks(config: MicrobenchConfig, progress: Progress | None = No
         results.extend(stream_bandwidth(config))
     except MemoryError:
         for name in ("stream_copy", "stream_triad"):
-            results.append(
-                PeakMeasurement(
-                    name,
-                    "fp64",
-                    FAILED,
-                    None,
-                    "B/s",
-                    config.threads,
-                    0,
-                    None,
-                    "STREAM",
-                    f"could not allocate {config.stream_bytes} B per array",
-                )
-            )
+            note = f"could not allocate {config.stream_bytes} B per array"
+            results.append(failed_peak(name, "fp64", "B/s", config.threads, "STREAM", note))
     return tuple(results)
+
+
+def failed_peak(name: str, precision: str, unit: str, threads: int, method: str, note: str) -> PeakMeasurement:
+    """A peak that could not be measured: kept in the report with the reason, never a silent zero."""
+    return PeakMeasurement(name, precision, FAILED, None, unit, threads, 0, None, method, note)
 
 
 def best_of(fn: Callable[[], object], duration_s: float, min_runs: int) -> tuple[float, int]:
@@ -168,32 +161,13 @@ def numpy_matmul(config: MicrobenchConfig) -> PeakMeasurement:
         )
         result = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
     except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as exc:
-        return PeakMeasurement(
-            "fp32_matmul_numpy",
-            "fp32",
-            FAILED,
-            None,
-            "FLOP/s",
-            config.threads,
-            0,
-            None,
-            method,
-            f"{type(exc).__name__}: {exc}",
+        return failed_peak(
+            "fp32_matmul_numpy", "fp32", "FLOP/s", config.threads, method, f"{type(exc).__name__}: {exc}"
         )
     if result is None:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return PeakMeasurement(
-            "fp32_matmul_numpy",
-            "fp32",
-            FAILED,
-            None,
-            "FLOP/s",
-            config.threads,
-            0,
-            None,
-            method,
-            f"child exited {done.returncode}: {tail}",
-        )
+        note = f"child exited {done.returncode}: {tail}"
+        return failed_peak("fp32_matmul_numpy", "fp32", "FLOP/s", config.threads, method, note)
     best_s, runs = float(result["best_s"]), int(result["runs"])
     return PeakMeasurement(
         "fp32_matmul_numpy",
