@@ -28,6 +28,12 @@ def test_shape_option_wins_and_is_checked() -> None:
         inputs.resolve_shapes([IDS], {"nope": (1,)}, None)
 
 
+def test_shape_and_batch_must_agree() -> None:
+    assert inputs.resolve_shapes([IMG], {"img": (4, 3, 224, 224)}, 4) == {"img": (4, 3, 224, 224)}
+    with pytest.raises(ShapeError, match="contradicts --batch 2"):
+        inputs.resolve_shapes([IMG], {"img": (4, 3, 224, 224)}, 2)
+
+
 def test_unresolved_dynamic_dim_is_named() -> None:
     with pytest.raises(ShapeError, match=r"'ids'.*'seq' at axis 1") as err:
         inputs.resolve_shapes([IDS], {}, None)

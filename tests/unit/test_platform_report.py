@@ -6,7 +6,6 @@ import dataclasses
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -151,10 +150,9 @@ def test_bad_arguments() -> None:
         characterize(duration_s=-1)
 
 
-def test_quick_on_this_machine_is_fast() -> None:
-    start = time.perf_counter()
-    report = characterize(quick=True)
-    assert time.perf_counter() - start < 2.0
+def test_quick_on_this_machine_runs_no_microbenchmark() -> None:
+    report = characterize(quick=True)  # its wall time is printed by benchmarks/startup.py
+    assert report.peaks == ()
     assert report.cpu.logical_cpus and report.runtimes[0].name == "onnxruntime"
     assert "CPUExecutionProvider" in report.runtimes[0].devices
     assert PlatformReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report

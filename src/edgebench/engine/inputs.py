@@ -37,6 +37,11 @@ def resolve_shapes(
 
 def _resolve_one(spec: IOSpec, given: Sequence[int] | None, batch: int | None) -> tuple[int, ...]:
     if given is not None:
+        if batch is not None and given and given[0] != batch:
+            raise ShapeError(
+                f"--shape {spec.name}={'x'.join(map(str, given))} contradicts --batch {batch}",
+                hint="give the batch once: either in --shape or with --batch",
+            )
         return _check_given(spec, tuple(given))
     dims: list[int] = []
     for axis, dim in enumerate(spec.shape):
