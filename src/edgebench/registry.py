@@ -18,12 +18,14 @@ GROUPS: dict[str, type] = {
 }
 
 # Names users will try before the plugin exists or is installed: tell them what to install.
-KNOWN_EXTRAS: dict[str, str] = {
-    "openvino": "edgebench[openvino]",
-    "litert": "edgebench[litert]",
-    "tflite": "edgebench[litert]",
-    "torch": "edgebench[torch]",
-    "pytorch": "edgebench[torch]",
+# Runtimes on the roadmap that this version does not ship yet: say so instead of "unknown".
+PLANNED: dict[str, str] = {
+    "openvino": "OpenVINO",
+    "litert": "LiteRT",
+    "tflite": "LiteRT",
+    "torch": "PyTorch",
+    "pytorch": "PyTorch",
+    "tensorrt": "TensorRT",
 }
 
 
@@ -50,7 +52,7 @@ def load(group: str, name: str) -> Any:
     except ImportError as exc:
         raise BackendUnavailable(
             f"plugin {name!r} ({group}) cannot be imported: {exc}",
-            hint=f"pip install {KNOWN_EXTRAS.get(name, 'the package that provides it')}",
+            hint=f"install the Python package {exc.name or 'it needs'!r} (e.g. pip install edgebench[{name}])",
         ) from exc
     _check_contract(group, name, plugin)
     return plugin
@@ -74,9 +76,9 @@ def _protocol_members(protocol: type) -> list[str]:
 
 def _unknown(group: str, name: str, available: list[str]) -> EdgebenchError:
     kind = group.rsplit(".", 1)[-1].rstrip("s")
-    if name in KNOWN_EXTRAS:
+    if name in PLANNED:
         return BackendUnavailable(
-            f"{kind} {name!r} is not installed",
-            hint=f"pip install {KNOWN_EXTRAS[name]} (available now: {', '.join(available)})",
+            f"the {PLANNED[name]} {kind} is not part of this edgebench version yet",
+            hint=f"available now: {', '.join(available)}",
         )
     return UsageError(f"unknown {kind} {name!r}", hint=f"choose one of: {', '.join(available)}")
