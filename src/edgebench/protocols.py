@@ -49,6 +49,7 @@ class Backend(Protocol):
     """A runtime. ``load`` translates every runtime exception into edgebench.errors."""
 
     name: str
+    formats: tuple[str, ...]  # model file formats it loads ("onnx", "tflite", ...)
 
     def load(self, model_path: Path, spec: RunSpec) -> Session: ...
 

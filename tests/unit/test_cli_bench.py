@@ -105,6 +105,14 @@ def test_bad_model_files(capsys, monkeypatch, tmp_path: Path, db: Path, kind: st
     assert_one_line_error(res, 3, needle)
 
 
+def test_model_format_the_backend_cannot_load(capsys, monkeypatch, tmp_path: Path, db: Path) -> None:
+    tflite = tmp_path / "m.tflite"
+    tflite.write_bytes(b"\x1c\x00\x00\x00TFL3" + b"\x00" * 64)
+    res = bench(capsys, monkeypatch, str(tflite), "--db", str(db), *FAST)
+    assert_one_line_error(res, 3, "onnxruntime backend loads onnx models, this is a tflite model")
+    assert not db.exists() or "m.tflite" not in run_cli(capsys, monkeypatch, "results", "list", "--db", str(db)).out
+
+
 def test_unknown_zoo_name(capsys, monkeypatch, db: Path) -> None:
     res = bench(capsys, monkeypatch, "resnet-9000", "--db", str(db))
     assert_one_line_error(res, 3, "unknown zoo model 'resnet-9000'", "efficientnet-lite0")

@@ -89,6 +89,7 @@ class FakeSession:
 
 class FakeBackend:
     name = "fake"
+    formats = ("onnx", "tflite")
 
     def load(self, model_path: Path, spec: RunSpec) -> FakeSession:
         if spec.backend_options.get("fake_crash") == "load":

@@ -76,6 +76,7 @@ class OrtSession:
 
 class OnnxRuntimeBackend:
     name = "onnxruntime"
+    formats = ("onnx",)
 
     def load(self, model_path: Path, spec: RunSpec) -> OrtSession:
         ort = _import_ort()

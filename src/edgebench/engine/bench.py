@@ -20,6 +20,7 @@ def run_benchmark(
     """Measure ``spec`` (model may be a zoo name) and store the record the moment it exists."""
     validate_spec(spec)  # before a possibly slow zoo export
     resolved = resolve_model(spec.model, cache_dir, dynamic_batch=dynamic_batch)
+    _check_format(spec.backend, resolved.info.format)
     spec = RunSpec(**{**spec.__dict__, "model_path": str(resolved.path)})
     record = launcher.run(spec, resolved.info)
     if record.status == "ok":
@@ -28,6 +29,19 @@ def run_benchmark(
         record = record.with_platform(_platform_id(store, record.environment.hostname))
         store.put(record)
     return record
+
+
+def _check_format(backend_name: str, fmt: str) -> None:
+    """A .tflite file handed to onnxruntime is a user error, not a failed measurement."""
+    from edgebench import registry
+    from edgebench.errors import ModelError
+
+    formats = registry.load("edgebench.backends", backend_name).formats
+    if fmt not in formats:
+        raise ModelError(
+            f"the {backend_name} backend loads {', '.join(formats)} models, this is a {fmt} model",
+            hint="choose a backend for this format or convert the model",
+        )
 
 
 def _with_analysis(record: RunRecord) -> RunRecord:
