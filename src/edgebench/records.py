@@ -51,6 +51,7 @@ class RunSpec:
     seed: int = 0
     inline: bool = False
     backend_options: dict[str, JSONValue] = field(default_factory=dict)
+    collectors: tuple[str, ...] = ()  # extra collector plugins bracketing the steady-state window
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class Measurements:
     timer_resolution_s: float  # smallest measured step of the clock
     inputs: tuple[TensorInfo, ...] = ()
     outputs: tuple[TensorInfo, ...] = ()
+    collected: dict[str, dict[str, JSONValue]] = field(default_factory=dict)  # extra collectors' output
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,13 @@ def test_drift_is_flagged(tiny_onnx: Path) -> None:
     assert "trend" in {w.code for w in rec.warnings}
 
 
+def test_extra_collectors_bracket_the_window(tiny_onnx: Path) -> None:
+    rec = run(tiny_onnx, collectors=("fake",))
+    assert rec.measurements.collected == {"fake": {"fake_windows": 1}}
+    with pytest.raises(UsageError, match="unknown collector 'nope'"):
+        run(tiny_onnx, collectors=("nope",))
+
+
 def test_backend_failure_inline_is_a_failed_record(tiny_onnx: Path) -> None:
     rec = run(tiny_onnx, backend_options={"fake_crash": "run"})
     assert rec.status == "failed"

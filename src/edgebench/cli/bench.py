@@ -59,6 +59,10 @@ def bench(
     session_config: Annotated[
         list[str] | None, typer.Option(help="Session config entry KEY=VALUE (repeatable).", rich_help_panel=_ORT)
     ] = None,
+    collector: Annotated[
+        list[str] | None,
+        typer.Option(help="Extra collector plugin around the measured window (repeatable).", rich_help_panel=_RUN),
+    ] = None,
     arena: Annotated[
         bool, typer.Option(help="CPU memory arena (inflates RSS; recorded).", rich_help_panel=_ORT)
     ] = True,
@@ -105,6 +109,7 @@ def bench(
         seed=seed,
         inline=inline,
         backend_options=options,
+        collectors=tuple(collector or ()),
     )
     results = open_store(db) if store else None
     if not json_out:

@@ -125,9 +125,11 @@ def _measure(
     first_ns = clock() - t0
     warmup = _warmup(session, feeds, clock, int(spec.warmup_time_s * _S))
     memory, cpu = MemoryCollector(), CpuTimeCollector()
-    memory.start()
-    cpu.start()
+    extra = [registry.load("edgebench.collectors", name)() for name in spec.collectors]
+    for collector in (memory, cpu, *extra):
+        collector.start()
     loop = steady_state(session, feeds, clock, spec)
+    collected = {c.name: c.stop() for c in reversed(extra)}  # innermost first: the window they saw is tightest
     cpu_stats, mem_stats = cpu.stop(), memory.stop()
     return Measurements(
         latencies_ns=tuple(loop.latencies_ns),
@@ -147,6 +149,7 @@ def _measure(
         timer_resolution_s=timer_resolution_s(clock),
         inputs=tensor_infos,
         outputs=_output_infos(session.outputs(), outputs),
+        collected=collected,
     )
 
 
