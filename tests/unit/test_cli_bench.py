@@ -196,3 +196,17 @@ def test_public_api_is_explicit() -> None:
         "record_to_json",
     }
     assert all(hasattr(edgebench, name) for name in edgebench.__all__)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["bench", "--min-time", "abc"], "Invalid value for '--min-time'"),
+        (["bench", "--bogus"], "No such option: --bogus"),
+        (["results", "show"], "Missing argument"),
+        (["nosuchcmd"], "No such command"),
+    ],
+)
+def test_parser_errors_are_one_line_too(capsys, monkeypatch, args: list[str], needle: str) -> None:
+    res = run_cli(capsys, monkeypatch, *args)
+    assert_one_line_error(res, 2, needle, "--help")

@@ -7,6 +7,7 @@ their command functions so that ``edgebench --help`` stays light (ARCHITECTURE r
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import typer
 
@@ -29,9 +30,29 @@ for _module in (bench, analyze, platform, zoo, results):
 def main() -> None:
     """Console-script entry: user errors become one ``Error:`` line and an exit code."""
     try:
-        app()
+        code = app(standalone_mode=False)
     except EdgebenchError as exc:
         fail(exc)
     except KeyboardInterrupt:
         sys.stderr.write("Error: interrupted\n")
         sys.exit(130)
+    except typer.Abort:
+        sys.stderr.write("Error: aborted\n")
+        sys.exit(1)
+    except typer.TyperException as exc:  # Click's parsing errors: bad option value, unknown option, …
+        _usage_error(exc)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: typer.TyperException) -> NoReturn:
+    """Click prints usage errors as a boxed, multi-line panel; we keep the one-line contract."""
+    exit_code = int(getattr(exc, "exit_code", 2))
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `edgebench` or `edgebench zoo` alone: show the help
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exit_code)
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "edgebench"
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    line = f"Error: {message} (hint: see '{command} --help')"
+    sys.stderr.write(" ".join(line.split()) + "\n")
+    sys.exit(exit_code)
