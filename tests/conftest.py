@@ -41,12 +41,11 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
 
 
-def fake_spec(model_path: Path, **kw: object) -> RunSpec:
+def quick_spec(model_path: Path, **kw: object) -> RunSpec:
+    """A short real-backend run: 50 iterations / 0.2 s minimum, little warm-up."""
     base: dict[str, object] = dict(
         model=str(model_path),
         model_path=str(model_path),
-        backend="fake",
-        inline=True,
         warmup_time_s=0.01,
         min_time_s=0.2,
         max_time_s=5.0,
@@ -54,3 +53,8 @@ def fake_spec(model_path: Path, **kw: object) -> RunSpec:
     )
     base.update(kw)
     return RunSpec(**base)  # type: ignore[arg-type]
+
+
+def fake_spec(model_path: Path, **kw: object) -> RunSpec:
+    """The same on the fake backend, in this process (virtual clock: instant)."""
+    return quick_spec(model_path, **{"backend": "fake", "inline": True, **kw})

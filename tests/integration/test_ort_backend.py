@@ -12,23 +12,13 @@ from edgebench.engine import launcher
 from edgebench.errors import BackendUnavailable, ModelError
 from edgebench.records import RunSpec
 from edgebench.zoo import resolve_model
-from tests.conftest import make_onnx
+from tests.conftest import make_onnx, quick_spec
 
 pytestmark = pytest.mark.slow
 
 
 def spec_for(path: Path, **kw: object) -> RunSpec:
-    base: dict[str, object] = dict(
-        model=str(path),
-        model_path=str(path),
-        threads=1,
-        warmup_time_s=0.05,
-        min_time_s=0.2,
-        max_time_s=5.0,
-        min_iters=50,
-    )
-    base.update(kw)
-    return RunSpec(**base)  # type: ignore[arg-type]
+    return quick_spec(path, **{"threads": 1, "warmup_time_s": 0.05, **kw})
 
 
 def test_subprocess_run_with_dynamic_batch(tmp_path: Path) -> None:
