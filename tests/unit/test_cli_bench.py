@@ -121,12 +121,16 @@ def test_unknown_zoo_name(capsys, monkeypatch, db: Path) -> None:
 def test_errors_leave_the_store_untouched(capsys, monkeypatch, tiny_onnx: Path, db: Path) -> None:
     ok = bench(capsys, monkeypatch, str(tiny_onnx), "--backend", "fake", "--inline", "--db", str(db), *FAST)
     assert ok.code == 0
-    before = db.read_bytes() if db.exists() else b""
-    bench(capsys, monkeypatch, str(tiny_onnx), "--shape", "x=bad", "--db", str(db))
-    bench(capsys, monkeypatch, "missing.onnx", "--db", str(db))
-    listed = run_cli(capsys, monkeypatch, "results", "list", "--db", str(db))
-    assert listed.out.count("tiny.onnx") == 1
-    assert before  # the database existed and still lists exactly the one good run
+    from edgebench.records import record_to_json
+    from edgebench.stores import open_store
+
+    before = [record_to_json(r) for r in open_store(db).list()]
+    assert len(before) == 1
+    assert bench(capsys, monkeypatch, str(tiny_onnx), "--shape", "x=bad", "--db", str(db)).code == 2
+    assert bench(capsys, monkeypatch, "missing.onnx", "--db", str(db)).code == 3
+    assert bench(capsys, monkeypatch, str(tiny_onnx), "--min-time", "-1", "--db", str(db)).code == 2
+    # the one good record is still there, byte for byte, and nothing was added
+    assert [record_to_json(r) for r in open_store(db).list()] == before
 
 
 def test_results_errors(capsys, monkeypatch, tmp_path: Path, db: Path) -> None:

@@ -122,5 +122,30 @@ def test_impossible_settings_are_refused(field: str, value: object, match: str) 
         validate_spec(spec)
 
 
-def test_backend_errors_are_edgebench_errors() -> None:
-    assert issubclass(BackendError, Exception)
+def test_runtime_errors_map_to_the_documented_exit_codes() -> None:
+    from edgebench import errors
+
+    assert issubclass(BackendError, errors.EdgebenchError) and BackendError("x").exit_code == 4
+    codes = {
+        cls.__name__: cls.exit_code
+        for cls in (
+            errors.UsageError,
+            errors.ModelError,
+            errors.ShapeError,
+            errors.BackendUnavailable,
+            errors.PluginError,
+            errors.MeasurementError,
+            errors.StoreError,
+            errors.SchemaError,
+        )
+    }
+    assert codes == {
+        "UsageError": 2,
+        "ModelError": 3,
+        "ShapeError": 3,
+        "BackendUnavailable": 4,
+        "PluginError": 5,
+        "MeasurementError": 6,
+        "StoreError": 7,
+        "SchemaError": 7,
+    }

@@ -80,12 +80,13 @@ def pull(entry: ZooEntry, cache: Path, *, dynamic_batch: bool = False) -> Resolv
     index = _read_index(index_path)
     cached = index.get(key)
     if cached and _hash_ok(cache / cached["file"], cached["sha256"]):
-        path = cache / cached["file"]
+        path, digest = cache / cached["file"], cached["sha256"]
     else:
-        path = _export_into_cache(entry, cache, dynamic_batch)
-        index[key] = {"file": path.name, "sha256": path.stem.split("-")[-1]}
+        path, digest = _export_into_cache(entry, cache, dynamic_batch)
+        index[key] = {"file": path.name, "sha256": digest}
         _write_json_atomic(index_path, index)
-    info = _file_info(path, "onnx", name=entry.name, source=f"zoo:{entry.name} ({variant} batch)")
+    source = f"zoo:{entry.name} ({variant} batch)"
+    info = _file_info(path, "onnx", name=entry.name, source=source, sha256=digest)  # verified: no re-hash
     meta = {
         "task": entry.task,
         "input_layout": entry.input_layout,
@@ -96,7 +97,7 @@ def pull(entry: ZooEntry, cache: Path, *, dynamic_batch: bool = False) -> Resolv
     return ResolvedModel(path, ModelInfo(**{**info.__dict__, **meta}))
 
 
-def _export_into_cache(entry: ZooEntry, cache: Path, dynamic_batch: bool) -> Path:
+def _export_into_cache(entry: ZooEntry, cache: Path, dynamic_batch: bool) -> tuple[Path, str]:
     cache.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".onnx.tmp", dir=cache)
     os.close(fd)
@@ -109,7 +110,7 @@ def _export_into_cache(entry: ZooEntry, cache: Path, dynamic_batch: bool) -> Pat
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return final
+    return final, digest
 
 
 def _hash_ok(path: Path, digest: str) -> bool:
@@ -138,12 +139,12 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _file_info(path: Path, fmt: str, *, name: str, source: str) -> ModelInfo:
+def _file_info(path: Path, fmt: str, *, name: str, source: str, sha256: str | None = None) -> ModelInfo:
     return ModelInfo(
         name=name,
         path=str(path.resolve()),
         format=fmt,
         size_bytes=path.stat().st_size,
-        sha256=sha256_file(path),
+        sha256=sha256 or sha256_file(path),
         source=source,
     )
