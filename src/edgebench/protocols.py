@@ -1,9 +1,18 @@
 """The extension points: one small interface per axis (ARCHITECTURE rule 3).
 
-Implementations register as entry points (``edgebench.backends``, ``edgebench.collectors``,
-``edgebench.stores``, ``edgebench.analyzers``) and are looked up by name in
-:mod:`edgebench.registry`, which checks them against these protocols on load.
-Every axis ships a deterministic fake (``backends.fake``, ``collectors.fake``) for tests.
+Implementations register as entry points (``edgebench.backends``, ``edgebench.scenarios``,
+``edgebench.executors``, ``edgebench.collectors``, ``edgebench.stores``, ``edgebench.analyzers``,
+``edgebench.formats``) and are looked up by name in :mod:`edgebench.registry`, which checks them
+against these protocols on load. Every axis ships a deterministic fake for tests.
+
+Plugins that take options declare ``Options``: a frozen pydantic model (``extra="forbid"``).
+The engine validates ``RunSpec.backend_options`` / ``scenario_options`` against it in the parent,
+before any process is spawned, and hands the validated instance to the plugin.
+
+Optional Session capabilities are separate protocols, checked with ``isinstance``:
+:class:`Preparable` (device copies / IO binding outside the timed call), :class:`DeviceTimed`
+(a device timer such as CUDA events), :class:`Configured` (the effective configuration after
+load), :class:`VirtualClock` (simulated sessions only: the engine times with their clock).
 """
 
 from __future__ import annotations
@@ -11,56 +20,184 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
+    from pydantic import BaseModel
 
-    from edgebench.records import JSONValue, RunRecord, RunSpec
+    from edgebench.records import JSONValue, ModelInfo, RunRecord, RunSpec, Window
 
 # A model dimension: a fixed size, a symbolic name ("batch"), or None when the model says nothing.
 Dim = int | str | None
 
+# A monotonic nanosecond clock; the fake backend supplies a virtual one so tests run instantly.
+Clock = Callable[[], int]
+
 
 @dataclass(frozen=True)
 class IOSpec:
-    """One model input or output as the runtime sees it; dtype is a numpy dtype name."""
+    """One model input or output as the runtime sees it; dtype is a numpy dtype name.
+
+    ``scale``/``zero_point`` are set for quantized tensors (real = scale · (q − zero_point)) so that
+    generated inputs cover the model's real range and outputs can be dequantized.
+    """
 
     name: str
     dtype: str
-    shape: tuple[Dim, ...]
+    shape: tuple[Dim, ...] | None  # None: the model does not say (unknown rank); () is a scalar
+    scale: float | None = None
+    zero_point: int | None = None
 
 
 @runtime_checkable
 class Session(Protocol):
-    """A loaded model, ready to run. ``run`` is the only call inside the timed loop."""
+    """A loaded model, ready to run. ``run`` is the only call inside the timed loop.
+
+    ``run`` receives whatever :meth:`Preparable.prepare` returned, or the numpy feeds themselves.
+    """
 
     def inputs(self) -> Sequence[IOSpec]: ...
 
     def outputs(self) -> Sequence[IOSpec]: ...
 
-    def run(self, feeds: Mapping[str, np.ndarray]) -> Sequence[Any]: ...
+    def run(self, feeds: Any) -> Sequence[Any]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Preparable(Protocol):
+    """Move or bind inputs once, outside the timed region (host→device copies, IO binding)."""
+
+    def prepare(self, feeds: Mapping[str, np.ndarray]) -> Any: ...
+
+
+@runtime_checkable
+class DeviceTimer(Protocol):
+    """Elapsed device time per call. CUDA events give elapsed pairs, not a clock: mark around each
+    ``run`` and ``collect`` (which synchronises) after the window, outside the timed region."""
+
+    def mark_start(self) -> None: ...
+
+    def mark_end(self) -> None: ...
+
+    def collect(self) -> list[int]: ...
+
+
+@runtime_checkable
+class DeviceTimed(Protocol):
+    def device_timer(self) -> DeviceTimer | None: ...
+
+
+@runtime_checkable
+class Configured(Protocol):
+    """What actually runs, as the runtime reports it after load (providers, precision, streams…)."""
+
+    def effective(self) -> Mapping[str, JSONValue]: ...
+
+
+@runtime_checkable
+class VirtualClock(Protocol):
+    """Simulated sessions (the fake backend) advance their own clock; the engine times with it."""
+
+    clock: Clock
 
 
 @runtime_checkable
 class Backend(Protocol):
     """A runtime. ``load`` translates every runtime exception into edgebench.errors."""
 
-    name: str
-    formats: tuple[str, ...]  # model file formats it loads ("onnx", "tflite", ...)
+    name: ClassVar[str]
+    formats: ClassVar[tuple[str, ...]]  # model formats it loads (names of edgebench.formats plugins)
+    Options: ClassVar[type[BaseModel]]
 
-    def load(self, model_path: Path, spec: RunSpec) -> Session: ...
+    def load(self, model_path: Path, spec: RunSpec, options: Any) -> Session: ...
 
     def versions(self) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    """What a scenario measured; the engine turns it into Measurements, Summary and warnings."""
+
+    latencies_ns: list[int]  # per timed call, in issue order
+    warmup_latencies_ns: list[int]
+    first_inference_ns: int
+    window_ns: int  # measured time (stop checks excluded)
+    cpu_time_ns: int | None  # process CPU time over the same segments
+    stop_reason: str
+    window: Window
+    outputs: Sequence[Any]  # the last call's outputs (shapes and dtypes go into the record)
+    stop_checks: int = 0
+    device_latencies_ns: list[int] | None = None
+    result: Mapping[str, JSONValue] | None = None  # scenario-specific figures (ScenarioResult.result)
+
+
+@runtime_checkable
+class Scenario(Protocol):
+    """Decides *when* queries are issued (LoadGen's split): the session only answers them.
+
+    ``run`` gets a prepared session and inputs, a clock and the window (which brackets collectors
+    and stamps absolute times); it must open the window exactly once around what it measures.
+    """
+
+    name: ClassVar[str]
+    Options: ClassVar[type[BaseModel]]
+
+    def run(self, ctx: ScenarioContext) -> ScenarioOutcome: ...
+
+
+class MeasuredWindow(Protocol):
+    """Opened and closed once by a scenario; starts/stops collectors and stamps absolute times."""
+
+    def open(self) -> None: ...
+
+    def close(self) -> Window: ...
+
+
+@dataclass(frozen=True)
+class ScenarioContext:
+    session: Session
+    feeds: Any  # prepared feeds: pass to session.run as they are
+    clock: Clock
+    spec: RunSpec
+    options: Any  # the scenario's validated Options instance
+    window: MeasuredWindow
+    device_timer: DeviceTimer | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work for an executor: what to measure and how to obtain the model.
+
+    The model is named by content hash (``model.sha256``) plus its path; a remote worker fetches or
+    verifies the file by that hash before measuring (see executors/README in docs/architecture.md).
+    """
+
+    spec: RunSpec
+    model: ModelInfo
+    process_index: int = 0
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Where a job runs: this process, a fresh local process, later ssh or ray.
+
+    ``submit`` always returns a record — ok, or failed with the reason — and raises only for user
+    errors (edgebench.errors.UsageError/ModelError/…) found where the job ran.
+    """
+
+    name: ClassVar[str]
+
+    def submit(self, job: Job) -> RunRecord: ...
 
 
 @runtime_checkable
 class Collector(Protocol):
     """Observes the measured window (memory, CPU time, later energy/thermal) without touching the loop."""
 
-    name: str
+    name: ClassVar[str]
 
     def start(self) -> None: ...
 
@@ -85,5 +222,17 @@ class Analyzer(Protocol):
     def analyze(self, path: Path, shapes: Mapping[str, tuple[int, ...]] | None = None) -> Any: ...
 
 
-# A monotonic nanosecond clock; the fake backend supplies a virtual one so tests run instantly.
-Clock = Callable[[], int]
+@runtime_checkable
+class ModelFormat(Protocol):
+    """A model file format: recognises its files and names the files that belong together.
+
+    ``detect`` must be cheap (suffix, magic bytes); ``files`` lists every file of the model (the
+    OpenVINO ``.xml`` and its ``.bin``) so the model is hashed and shipped as one unit.
+    """
+
+    name: ClassVar[str]
+    suffixes: ClassVar[tuple[str, ...]]
+
+    def detect(self, path: Path, head: bytes) -> bool: ...
+
+    def files(self, path: Path) -> list[Path]: ...

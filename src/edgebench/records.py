@@ -8,6 +8,8 @@ See docs/records.md for the field-by-field schema.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import time
 import uuid
@@ -15,33 +17,45 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from edgebench._frozen import EMPTY, FrozenMap
 from edgebench.errors import SchemaError
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+KNOWN_SCHEMA_VERSIONS = (1, 2)  # 1 is migrated on load (see _migrate_v1)
 
 # A record's free-form maps (backend options, environment extras) hold JSON scalars or lists of them.
 JSONScalar = str | int | float | bool | None
-JSONValue = JSONScalar | list[Any] | dict[str, Any]
+JSONValue = JSONScalar | list[Any] | dict[str, Any] | tuple[Any, ...] | FrozenMap[str, Any]
 
 # Why the steady-state loop ended: CI converged, minimums met with adaptive stop off, or max time.
 StopReason = Literal["converged", "minimums_met", "max_time"]
 
 PERCENTILE_DEFINITION = "MLPerf LoadGen rank: sorted[min(floor(p*n), n-1)] (0-based, no interpolation)"
+DEFAULT_MAX_INPUT_BYTES = 2 * 1024**3
+
+# Fields of RunSpec that say *where* or *under which label* a job ran, not *what* was measured:
+# two specs that differ only here measure the same thing, so spec_hash leaves them out.
+_SPEC_HASH_EXCLUDES = frozenset({"model", "model_path", "tags", "sweep_id"})
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """What to run and how; serializable so another process (or host) can execute it."""
+    """What to measure; plain hashable data so another process (or host) can execute it.
+
+    *How* to execute (inline, fresh local process, ssh, ray) is the executor's business, not the spec's.
+    """
 
     model: str  # as the user named it: zoo name or path
-    model_path: str = ""  # resolved file actually loaded
+    model_path: str = ""  # resolved file actually loaded (the main file of a multi-file model)
+    model_sha256: str = ""  # content hash of the model file(s): the job's real identity
     backend: str = "onnxruntime"
     threads: int | None = None  # intra-op threads; None = runtime default
-    batch: int | None = None
-    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    batch: int | None = None  # explicit --batch; None = the model's own leading dimension (not a batch)
+    batch_dim: int | None = None  # axis that is the batch when the user says so (--batch-dim)
+    shapes: FrozenMap[str, tuple[int, ...]] = EMPTY
     inputs_file: str | None = None  # .npy / .npz with real inputs
     warmup_time_s: float = 1.0
     min_time_s: float = 3.0
@@ -49,24 +63,52 @@ class RunSpec:
     min_iters: int = 100
     target_ci: float = 0.01  # relative half-width of the median's 95% CI; 0 disables adaptive stop
     seed: int = 0
-    inline: bool = False
-    backend_options: dict[str, JSONValue] = field(default_factory=dict)
-    collectors: tuple[str, ...] = ()  # extra collector plugins bracketing the steady-state window
+    processes: int = 1  # fresh processes whose samples form one result (two-level CI)
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES
+    runtime_log_level: Literal["verbose", "info", "warning", "error", "fatal"] = "error"
+    scenario: str = "single_stream"
+    scenario_options: FrozenMap[str, JSONValue] = EMPTY
+    backend_options: FrozenMap[str, JSONValue] = EMPTY  # the backend's typed Options, dumped
+    collectors: tuple[str, ...] = ()  # extra collector plugins bracketing the measured window
+    tags: tuple[str, ...] = ()
+    sweep_id: str | None = None
+
+    def __post_init__(self) -> None:
+        # Accept plain dicts from callers, keep the dataclass hashable and immutable.
+        for name in ("shapes", "scenario_options", "backend_options"):
+            value = getattr(self, name)
+            if not isinstance(value, FrozenMap):
+                object.__setattr__(self, name, FrozenMap(value or {}))
+        for name in ("collectors", "tags"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "shapes", FrozenMap({k: tuple(v) for k, v in self.shapes.items()}))
+
+
+def spec_hash(spec: RunSpec) -> str:
+    """Stable identity of *what* a spec measures: sha256 of its canonical JSON, 16 hex digits.
+
+    Covers every field except ``model`` (a name), ``model_path`` (host-specific), ``tags`` and
+    ``sweep_id`` (labels); the model enters through ``model_sha256``. Sweeps key jobs by it (--resume).
+    """
+    data = {k: v for k, v in to_jsonable(spec).items() if k not in _SPEC_HASH_EXCLUDES}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
     path: str
-    format: str  # "onnx", "tflite", ...
-    size_bytes: int
-    sha256: str
+    format: str  # "onnx", "tflite", "openvino", ...
+    size_bytes: int  # all files together
+    sha256: str  # of the single file, or of the sorted (name, sha256) list of a multi-file model
     task: str | None = None
     input_layout: str | None = None
     preprocessing: str | None = None
     labels: str | None = None
     source: str | None = None  # e.g. "zoo:efficientnet-lite0", "file"
     source_params: int | None = None  # parameters of the source (e.g. PyTorch) model, when known
+    files: tuple[str, ...] = ()  # companion files of a multi-file model (OpenVINO .bin), absolute paths
 
 
 @dataclass(frozen=True)
@@ -75,6 +117,8 @@ class TensorInfo:
     dtype: str
     shape: tuple[int, ...]
     source: str  # "random(seed=0, uniform[-1,1))", "file:x.npz"
+    scale: float | None = None  # quantized I/O: real = scale * (q - zero_point)
+    zero_point: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,21 +137,64 @@ class Memory:
 
 
 @dataclass(frozen=True)
+class Window:
+    """The measured window in absolute time, so power traces and logs from elsewhere can be aligned."""
+
+    start_unix_ns: int  # time.time_ns() at the window's start
+    end_unix_ns: int
+    start_monotonic_ns: int  # the timing clock at the window's start (perf_counter_ns in real runs)
+    end_monotonic_ns: int
+
+
+@dataclass(frozen=True)
 class Measurements:
-    """Raw observations; every steady-state sample is kept so any statistic can be recomputed."""
+    """Raw observations; every steady-state sample is kept so any statistic can be recomputed.
+
+    With several processes, ``latencies_ns`` holds all of them in execution order and
+    ``RunRecord.processes`` says which slice came from which process.
+    """
 
     latencies_ns: tuple[int, ...]
     warmup_latencies_ns: tuple[int, ...]
     load_time_s: float
     first_inference_s: float
-    window_wall_s: float  # wall time of the measured steady-state window
-    cpu_time_s: float | None  # process user+sys CPU over the window
+    window_wall_s: float  # measured time: Σ segments between stop checks (checks excluded)
+    cpu_time_s: float | None  # process CPU time over exactly the same segments
     memory: Memory
     stop_reason: StopReason
-    timer_resolution_s: float  # smallest measured step of the clock
+    timer_resolution_s: float  # the clock's smallest step
     inputs: tuple[TensorInfo, ...] = ()
     outputs: tuple[TensorInfo, ...] = ()
-    collected: dict[str, dict[str, JSONValue]] = field(default_factory=dict)  # extra collectors' output
+    collected: FrozenMap[str, FrozenMap[str, JSONValue]] = EMPTY  # extra collectors' output
+    window: Window | None = None
+    window_overhead_s: float | None = None  # window − Σ latencies: harness time inside the window
+    timer_read_cost_s: float | None = None
+    device_latencies_ns: tuple[int, ...] = ()  # device timer (e.g. CUDA events), when the session has one
+    stop_checks: int = 0
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    """One fresh process of a multi-process run: its slice of the samples and its own conditions."""
+
+    index: int
+    sample_start: int  # slice of Measurements.latencies_ns
+    sample_count: int
+    median_s: float
+    ci95_s: tuple[float, float]
+    load_time_s: float
+    first_inference_s: float
+    window_wall_s: float
+    stop_reason: StopReason
+    peak_rss_bytes: int | None
+    environment: Environment
+    window: Window | None = None
+
+
+@dataclass(frozen=True)
+class Mode:
+    location_s: float
+    weight: float
 
 
 @dataclass(frozen=True)
@@ -116,7 +203,7 @@ class Summary:
 
     iterations: int
     latency_median_s: float
-    latency_ci95_s: tuple[float, float]  # bootstrap 95% CI of the median
+    latency_ci95_s: tuple[float, float]  # 95% CI of the median (method in ci_method)
     latency_mean_s: float
     latency_std_s: float
     latency_cv: float
@@ -127,12 +214,12 @@ class Summary:
     latency_p99_s: float
     latency_p999_s: float
     latency_mad_s: float
-    outliers: int  # modified z-score > 10 robust SDs (hyperfine rule)
+    outliers: int  # modified z-score > 10 robust SDs (hyperfine rule), within each mode
     mlperf_p90_s: float | None  # LoadGen early-stopping estimate; None when too few samples
     mlperf_p99_s: float | None
     mlperf_p90_t: int  # the estimate is sorted[n - t]: t says which rank it really claims
     mlperf_p99_t: int
-    throughput_ips: float  # batch * iterations / window wall time
+    throughput_ips: float  # samples (batch items) per second: batch / mean per-call latency
     cpu_util_pct_one_core: float | None
     cpu_util_pct_all_cores: float | None
     load_time_s: float
@@ -146,6 +233,13 @@ class Summary:
         "percentile bootstrap of the median, 2000 resamples, seeded "
         "(resampled medians drawn from their exact order-statistic distribution)"
     )
+    batch_source: str = "leading dimension of the first input"
+    calls_per_s: float | None = None  # timed calls per second: 1 / mean per-call latency
+    latency_per_sample_median_s: float | None = None  # per-call median ÷ batch
+    n_eff: float | None = None  # effective independent samples behind the CI
+    processes: int = 1
+    between_process_cv: float | None = None
+    modes: tuple[Mode, ...] = ()  # two entries when the distribution is bimodal
 
 
 @dataclass(frozen=True)
@@ -161,6 +255,18 @@ class Failure:
     message: str
     exit_signal: int | None = None
     exit_code: int | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    kind: str  # "gpu", "npu", ...
+    name: str
+    vendor: str | None = None
+    driver: str | None = None
+    cuda: str | None = None
+    compute_capability: str | None = None
+    memory_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,13 +277,72 @@ class Environment:
     python: str
     edgebench_version: str
     machine: str
-    cpu: dict[str, JSONValue]
+    cpu: FrozenMap[str, JSONValue]
     ram_bytes: int | None
     load_avg: tuple[float, float, float] | None
-    runtime_versions: dict[str, str]
-    thread_settings: dict[str, JSONValue]
+    runtime_versions: FrozenMap[str, str]
+    thread_settings: FrozenMap[str, JSONValue]
     git_commit: str | None = None
     git_commit_reason: str | None = None
+    accelerators: tuple[Accelerator, ...] = ()
+    pid: int | None = None  # the measuring process
+    captured_by: str = "worker"  # "worker" (the measuring process) or "controller" (worker never started)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file a run produced (runtime log, trace, plot), kept under the data dir by content hash."""
+
+    role: str  # "runtime_log", "trace", "plot", ...
+    media_type: str  # "text/plain", "application/json", ...
+    name: str  # original file name
+    sha256: str
+    size_bytes: int
+    path: str  # where it is kept (data dir/artifacts/<sha256>/<name>)
+    summary: str | None = None  # one line, e.g. "onnxruntime logged 11,956 warnings; first: …"
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """The per-scenario block: which issuer ran and its own figures (e.g. LoadGen's QPS verdict)."""
+
+    name: str
+    options: FrozenMap[str, JSONValue] = EMPTY
+    result: FrozenMap[str, JSONValue] = EMPTY
+
+
+@dataclass(frozen=True)
+class EnergyReading:
+    """One sensor domain over the measured window: measured with the sensor named, or absent with a reason."""
+
+    sensor: str  # "rapl", "nvml", "ina3221", "external", ...
+    domain: str  # "package-0", "gpu0", "VDD_IN", ...
+    status: Literal["measured", "absent"]
+    energy_j: float | None = None
+    mean_power_w: float | None = None
+    duration_s: float | None = None
+    reason: str | None = None  # why absent (no sensor, permission denied, …)
+
+
+@dataclass(frozen=True)
+class Energy:
+    readings: tuple[EnergyReading, ...]
+    energy_per_inference_j: float | None = None
+    efficiency_gops_per_w: float | None = None
+    temperature_c: FrozenMap[str, float] = EMPTY
+    throttled: bool | None = None
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    dataset: str
+    samples: int
+    preprocess: str
+    top1: float | None = None
+    top5: float | None = None
+    top1_ci95: tuple[float, float] | None = None
+    labels: str | None = None
+    skipped: int = 0
 
 
 @dataclass(frozen=True)
@@ -190,11 +355,25 @@ class RunRecord:
     summary: Summary | None = None
     warnings: tuple[ValidityWarning, ...] = ()
     error: Failure | None = None
-    analysis: dict[str, JSONValue] | None = None  # static analysis totals (edgebench.analysis)
+    analysis: FrozenMap[str, JSONValue] | None = None  # static analysis totals (edgebench.analysis)
     platform_id: str | None = None  # the latest platform record of this host, if any
     id: str = field(default_factory=lambda: new_record_id())
     created_at: str = field(default_factory=lambda: utc_now())
     schema_version: int = SCHEMA_VERSION
+    spec_hash: str = ""
+    executor: str = "local"  # where it ran: "inline", "local" (fresh process), later "ssh:HOST", "ray"
+    scenario: ScenarioResult | None = None
+    effective: FrozenMap[str, JSONValue] = EMPTY  # runtime configuration as the runtime reports it after load
+    processes: tuple[ProcessRun, ...] = ()
+    artifacts: tuple[Artifact, ...] = ()
+    energy: Energy | None = None
+    accuracy: Accuracy | None = None
+
+    def __post_init__(self) -> None:
+        if not self.spec_hash:
+            object.__setattr__(self, "spec_hash", spec_hash(self.spec))
+        if self.analysis is not None and not isinstance(self.analysis, FrozenMap):
+            object.__setattr__(self, "analysis", FrozenMap(self.analysis))
 
     def with_platform(self, platform_id: str | None) -> RunRecord:
         return replace(self, platform_id=platform_id)
@@ -225,11 +404,14 @@ def record_to_dict(record: RunRecord) -> dict[str, Any]:
 
 def record_from_dict(data: dict[str, Any]) -> RunRecord:
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in KNOWN_SCHEMA_VERSIONS:
         raise SchemaError(
-            f"record schema version {version!r} is not supported (this edgebench reads {SCHEMA_VERSION})",
+            f"record schema version {version!r} is not supported (this edgebench reads "
+            f"{', '.join(map(str, KNOWN_SCHEMA_VERSIONS))})",
             hint="upgrade edgebench to read records written by a newer version",
         )
+    if version == 1:
+        data = _migrate_v1(data)
     from pydantic import ValidationError
 
     try:
@@ -238,6 +420,29 @@ def record_from_dict(data: dict[str, Any]) -> RunRecord:
         raise SchemaError(
             f"malformed record: {exc.error_count()} invalid field(s), first: {exc.errors()[0]['loc']}"
         ) from exc
+
+
+def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 → 2: ``inline`` leaves the spec for ``executor``; ``max_input_bytes`` leaves the options.
+
+    Everything v2 added is optional, so a v1 record reads as a v2 record that lacks those facts; its
+    summary keeps the ``ci_method`` it was computed with.
+    """
+    out = copy.deepcopy(data)
+    spec = out.get("spec", {})
+    inline = bool(spec.pop("inline", False))
+    options = dict(spec.get("backend_options") or {})
+    if "max_input_bytes" in options:
+        spec["max_input_bytes"] = int(options.pop("max_input_bytes"))
+    spec["backend_options"] = options
+    out["spec"] = spec
+    out["executor"] = "inline" if inline else "local"
+    out["schema_version"] = SCHEMA_VERSION
+    if out.get("status") == "ok":
+        out.setdefault("scenario", {"name": "single_stream"})
+    if out.get("environment"):
+        out["environment"].setdefault("captured_by", "worker" if out.get("status") == "ok" else "controller")
+    return out
 
 
 def record_to_json(record: RunRecord, *, indent: int | None = None) -> str:

@@ -1,21 +1,21 @@
 """ONNX Runtime backend. onnxruntime is imported only here, inside ``load`` (rule 5).
 
-Options (``RunSpec.backend_options``; CLI flags of the same meaning):
-  inter_op_threads   int
-  graph_optimization  "disable" | "basic" | "extended" | "all" (default "all")
-  execution_mode     "sequential" (default) | "parallel"
-  providers          list of execution provider names (default ["CPUExecutionProvider"])
-  cpu_mem_arena      bool (default true; recorded because the arena inflates RSS)
-  session_config     {key: value} passed to SessionOptions.add_session_config_entry
+Options: :class:`Options` (``--backend-option KEY=VALUE``; the ORT-only CLI flags ``--ep``,
+``--graph-opt``, ``--execution-mode``, ``--inter-op-threads``, ``--session-config``, ``--no-arena``
+are sugar for the same fields). The session reports what ORT actually uses after load
+(:meth:`OrtSession.effective`): providers in order, provider options, threads, optimization level.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from edgebench.errors import BackendError, BackendUnavailable, ModelError, UsageError
+from pydantic import BaseModel, Field
+
+from edgebench.errors import BackendError, BackendUnavailable, ModelError
+from edgebench.options import strict_config
 from edgebench.protocols import IOSpec
 
 if TYPE_CHECKING:
@@ -31,6 +31,28 @@ _OPT_LEVELS = {
     "all": "ORT_ENABLE_ALL",
 }
 _EXEC_MODES = {"sequential": "ORT_SEQUENTIAL", "parallel": "ORT_PARALLEL"}
+# RunSpec.runtime_log_level → ORT log severity (0 verbose … 4 fatal)
+_LOG_SEVERITY = {"verbose": 0, "info": 1, "warning": 2, "error": 3, "fatal": 4}
+
+
+class OrtOptions(BaseModel):
+    """ONNX Runtime session options (validated in the parent before any process starts)."""
+
+    model_config = strict_config()
+
+    providers: tuple[str, ...] = Field(
+        ("CPUExecutionProvider",), min_length=1, description="execution providers, in priority order"
+    )
+    inter_op_threads: int | None = Field(None, ge=1, le=4096, description="inter-op threads (parallel mode)")
+    graph_optimization: Literal["disable", "basic", "extended", "all"] = Field(
+        "all", description="graph optimization level"
+    )
+    execution_mode: Literal["sequential", "parallel"] = Field("sequential", description="operator scheduling")
+    cpu_mem_arena: bool = Field(True, description="CPU memory arena (pre-allocates: inflates RSS)")
+    session_config: dict[str, str] = Field(
+        default_factory=dict, description="SessionOptions.add_session_config_entry pairs (JSON object)"
+    )
+
 
 # ORT reports tensor element types as "tensor(float)"; map to numpy dtype names.
 _ORT_TYPES = {
@@ -52,13 +74,15 @@ _ORT_TYPES = {
 
 
 class OrtSession:
-    def __init__(self, session: ort.InferenceSession) -> None:
+    def __init__(self, session: ort.InferenceSession, model_path: Path) -> None:
         self._session = session
         self._output_names = [o.name for o in session.get_outputs()]
         self.providers: list[str] = list(session.get_providers())
+        self._unranked = _unranked_inputs(model_path, [i.name for i in session.get_inputs() if not i.shape])
 
     def inputs(self) -> Sequence[IOSpec]:
-        return [_io_spec(i) for i in self._session.get_inputs()]
+        specs = [_io_spec(i) for i in self._session.get_inputs()]
+        return [IOSpec(s.name, s.dtype, None) if s.name in self._unranked else s for s in specs]
 
     def outputs(self) -> Sequence[IOSpec]:
         return [_io_spec(o) for o in self._session.get_outputs()]
@@ -70,6 +94,20 @@ class OrtSession:
             raise BackendError(f"onnxruntime failed to run the model: {_first_line(exc)}") from exc
         return result
 
+    def effective(self) -> dict[str, Any]:
+        opts = self._session.get_session_options()
+        provider_options = self._session.get_provider_options()
+        return {
+            "providers": list(self.providers),
+            "provider_options": {p: dict(o) for p, o in provider_options.items()},
+            "intra_op_threads": opts.intra_op_num_threads,
+            "inter_op_threads": opts.inter_op_num_threads,
+            "graph_optimization": str(opts.graph_optimization_level).rsplit(".", 1)[-1],
+            "execution_mode": str(opts.execution_mode).rsplit(".", 1)[-1],
+            "cpu_mem_arena": bool(opts.enable_cpu_mem_arena),
+            "precision": "as in the model (ONNX Runtime does not change tensor types on CPU)",
+        }
+
     def close(self) -> None:
         del self._session
 
@@ -77,16 +115,18 @@ class OrtSession:
 class OnnxRuntimeBackend:
     name = "onnxruntime"
     formats = ("onnx",)
+    Options = OrtOptions
 
-    def load(self, model_path: Path, spec: RunSpec) -> OrtSession:
+    def load(self, model_path: Path, spec: RunSpec, options: OrtOptions) -> OrtSession:
         ort = _import_ort()
-        options = _session_options(ort, spec)
-        providers = _providers(ort, spec.backend_options.get("providers"))
+        ort.set_default_logger_severity(_LOG_SEVERITY[spec.runtime_log_level])
+        session_options = _session_options(ort, spec, options)
+        providers = _providers(ort, options.providers)
         try:
-            session = ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
+            session = ort.InferenceSession(str(model_path), sess_options=session_options, providers=providers)
         except Exception as exc:
             raise _translate_load_error(exc, model_path) from exc
-        return OrtSession(session)
+        return OrtSession(session, model_path)
 
     def versions(self) -> dict[str, str]:
         return {"onnxruntime": _import_ort().__version__}
@@ -100,31 +140,26 @@ def _import_ort() -> Any:
     return onnxruntime
 
 
-def _session_options(ort: Any, spec: RunSpec) -> Any:
+def _session_options(ort: Any, spec: RunSpec, options: OrtOptions) -> Any:
     opts = ort.SessionOptions()
-    bo = spec.backend_options
+    opts.log_severity_level = _LOG_SEVERITY[spec.runtime_log_level]
     if spec.threads is not None:
         opts.intra_op_num_threads = spec.threads
-    if bo.get("inter_op_threads") is not None:
-        opts.inter_op_num_threads = int(str(bo["inter_op_threads"]))
-    level = str(bo.get("graph_optimization", "all"))
-    mode = str(bo.get("execution_mode", "sequential"))
-    if level not in _OPT_LEVELS:
-        raise UsageError(f"unknown graph optimization level {level!r}", hint=f"use one of {list(_OPT_LEVELS)}")
-    if mode not in _EXEC_MODES:
-        raise UsageError(f"unknown execution mode {mode!r}", hint=f"use one of {list(_EXEC_MODES)}")
-    opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, _OPT_LEVELS[level])
-    opts.execution_mode = getattr(ort.ExecutionMode, _EXEC_MODES[mode])
-    opts.enable_cpu_mem_arena = bool(bo.get("cpu_mem_arena", True))
-    config = bo.get("session_config") or {}
-    if isinstance(config, dict):
-        for key, value in config.items():
-            opts.add_session_config_entry(str(key), str(value))
+    if options.inter_op_threads is not None:
+        opts.inter_op_num_threads = options.inter_op_threads
+    opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, _OPT_LEVELS[options.graph_optimization])
+    opts.execution_mode = getattr(ort.ExecutionMode, _EXEC_MODES[options.execution_mode])
+    opts.enable_cpu_mem_arena = options.cpu_mem_arena
+    for key, value in options.session_config.items():
+        try:
+            opts.add_session_config_entry(key, value)
+        except Exception as exc:
+            raise BackendError(f"onnxruntime refused session config {key}={value!r}: {_first_line(exc)}") from exc
     return opts
 
 
-def _providers(ort: Any, requested: Any) -> list[str]:
-    wanted = [str(p) for p in (requested or ["CPUExecutionProvider"])]
+def _providers(ort: Any, requested: Sequence[str]) -> list[str]:
+    wanted = list(requested)
     available = ort.get_available_providers()
     missing = [p for p in wanted if p not in available]
     if missing:
@@ -142,9 +177,27 @@ def _translate_load_error(exc: Exception, path: Path) -> Exception:
     return BackendError(f"onnxruntime could not load {path.name}: {text}")
 
 
+def _unranked_inputs(model_path: Path, candidates: list[str]) -> frozenset[str]:
+    """ORT reports both a scalar and an input of unknown rank as shape []; the ONNX file tells them apart."""
+    if not candidates:
+        return frozenset()
+    import onnx
+
+    graph = onnx.load(str(model_path), load_external_data=False).graph
+    return frozenset(
+        v.name
+        for v in graph.input
+        if v.name in candidates and v.type.HasField("tensor_type") and not v.type.tensor_type.HasField("shape")
+    )
+
+
 def _io_spec(node: Any) -> IOSpec:
-    shape = tuple(d if isinstance(d, int | str) or d is None else None for d in (node.shape or []))
-    return IOSpec(node.name, _ORT_TYPES.get(node.type, node.type), shape)
+    shape = node.shape
+    if shape is None and not str(node.type).startswith("tensor("):
+        # sequence/map/optional inputs: there is no tensor shape to generate data for
+        return IOSpec(node.name, str(node.type), ())
+    dims = tuple(d if isinstance(d, int | str) or d is None else None for d in (shape or []))
+    return IOSpec(node.name, _ORT_TYPES.get(node.type, node.type), dims)
 
 
 def _first_line(exc: BaseException) -> str:

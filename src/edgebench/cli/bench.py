@@ -1,19 +1,23 @@
-"""``edgebench bench``: measure a model's latency, throughput, memory and cold start."""
+"""``edgebench bench``: measure latency, throughput, memory and cold start of one or more variants."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from edgebench.cli._common import console, err_console, parse_pairs, parse_shapes
+from edgebench.cli._common import console, err_console, parse_shapes
 
 if TYPE_CHECKING:
-    from edgebench.records import RunRecord
+    from edgebench.engine.bench import Comparison
+    from edgebench.records import RunSpec
 
 _RUN = "Run options (same names across backends)"
-_ORT = "ONNX Runtime options"
+_ORT = "ONNX Runtime options (sugar for --backend-option)"
+DEFAULT_MODEL = "efficientnet-lite0"
+# Defaults sized so that the default `bench` (3 processes) stays under ~15 s on a 2-core machine.
+DEFAULT_WARMUP_S, DEFAULT_MIN_TIME_S, DEFAULT_MAX_TIME_S, DEFAULT_PROCESSES = 0.5, 1.0, 20.0, 3
 
 
 def register(app: typer.Typer) -> None:
@@ -21,13 +25,22 @@ def register(app: typer.Typer) -> None:
 
 
 def bench(
-    model: Annotated[str, typer.Argument(help="Zoo name or path to a .onnx file.")] = "efficientnet-lite0",
-    backend: Annotated[str, typer.Option(help="Runtime plugin.", rich_help_panel=_RUN)] = "onnxruntime",
+    models: Annotated[
+        list[str] | None,
+        typer.Argument(help="Zoo names or model files (several: interleaved comparison).", show_default=False),
+    ] = None,
+    backend: Annotated[
+        list[str] | None, typer.Option(help="Runtime plugin (repeatable: compare backends).", rich_help_panel=_RUN)
+    ] = None,
     threads: Annotated[
         int | None, typer.Option(help="Intra-op threads (default: runtime's).", rich_help_panel=_RUN)
     ] = None,
     batch: Annotated[
         int | None, typer.Option(help="Batch size for a dynamic leading dimension.", rich_help_panel=_RUN)
+    ] = None,
+    batch_dim: Annotated[
+        int | None,
+        typer.Option(help="Axis of the first input that is the batch (fixed-shape models).", rich_help_panel=_RUN),
     ] = None,
     shape: Annotated[
         list[str] | None, typer.Option(help="Input shape NAME=AxBxC (repeatable).", rich_help_panel=_RUN)
@@ -36,105 +49,266 @@ def bench(
         Path | None, typer.Option(help="Real inputs: .npy (one input) or .npz (by name).", rich_help_panel=_RUN)
     ] = None,
     warmup_time: Annotated[
-        float, typer.Option(help="Warm-up seconds (time-based, ≥ 1 call).", rich_help_panel=_RUN)
-    ] = 1.0,
-    min_time: Annotated[float, typer.Option(help="Minimum measured seconds.", rich_help_panel=_RUN)] = 3.0,
-    max_time: Annotated[float, typer.Option(help="Maximum measured seconds.", rich_help_panel=_RUN)] = 60.0,
-    min_iters: Annotated[int, typer.Option(help="Minimum measured iterations.", rich_help_panel=_RUN)] = 100,
+        float, typer.Option(help="Warm-up seconds per process (time-based, ≥ 1 call).", rich_help_panel=_RUN)
+    ] = DEFAULT_WARMUP_S,
+    min_time: Annotated[
+        float | None,
+        typer.Option(
+            help=f"Minimum measured seconds per process [default: {DEFAULT_MIN_TIME_S:g}].",
+            rich_help_panel=_RUN,
+            show_default=False,
+        ),
+    ] = None,
+    max_time: Annotated[
+        float | None,
+        typer.Option(
+            help=f"Maximum measured seconds per process [default: {DEFAULT_MAX_TIME_S:g}].",
+            rich_help_panel=_RUN,
+            show_default=False,
+        ),
+    ] = None,
+    min_iters: Annotated[
+        int, typer.Option(help="Minimum measured iterations per process.", rich_help_panel=_RUN)
+    ] = 100,
     target_ci: Annotated[
         float,
         typer.Option(help="Stop when the median's 95% CI is within ±this fraction (0 = off).", rich_help_panel=_RUN),
     ] = 0.01,
+    processes: Annotated[
+        int, typer.Option(help="Fresh processes per variant (two-level CI).", rich_help_panel=_RUN)
+    ] = DEFAULT_PROCESSES,
     seed: Annotated[int, typer.Option(help="Seed of generated inputs and bootstrap.", rich_help_panel=_RUN)] = 0,
+    executor: Annotated[
+        str, typer.Option(help="Where to run: local (fresh process) | inline.", rich_help_panel=_RUN)
+    ] = "local",
     inline: Annotated[
-        bool, typer.Option(help="Measure in this process (debugging; no isolation).", rich_help_panel=_RUN)
+        bool, typer.Option(help="Same as --executor inline (debugging; no isolation).", rich_help_panel=_RUN)
     ] = False,
-    max_input_mb: Annotated[float, typer.Option(help="Refuse inputs larger than this.", rich_help_panel=_RUN)] = 2048.0,
-    ep: Annotated[
-        list[str] | None, typer.Option(help="Execution provider (repeatable, in priority order).", rich_help_panel=_ORT)
+    scenario: Annotated[str, typer.Option(help="Load pattern plugin.", rich_help_panel=_RUN)] = "single_stream",
+    scenario_option: Annotated[
+        list[str] | None, typer.Option(help="Scenario option KEY=VALUE (repeatable).", rich_help_panel=_RUN)
     ] = None,
-    inter_op_threads: Annotated[int | None, typer.Option(help="Inter-op threads.", rich_help_panel=_ORT)] = None,
-    graph_opt: Annotated[str, typer.Option(help="disable | basic | extended | all", rich_help_panel=_ORT)] = "all",
-    execution_mode: Annotated[str, typer.Option(help="sequential | parallel", rich_help_panel=_ORT)] = "sequential",
-    session_config: Annotated[
-        list[str] | None, typer.Option(help="Session config entry KEY=VALUE (repeatable).", rich_help_panel=_ORT)
+    backend_option: Annotated[
+        list[str] | None,
+        typer.Option(help="Backend option KEY=VALUE (repeatable; see `edgebench backends`).", rich_help_panel=_RUN),
+    ] = None,
+    max_input_mb: Annotated[float, typer.Option(help="Refuse inputs larger than this.", rich_help_panel=_RUN)] = 2048.0,
+    runtime_log_level: Annotated[
+        str, typer.Option(help="Runtime's own log level: verbose|info|warning|error|fatal.", rich_help_panel=_RUN)
+    ] = "error",
+    force: Annotated[bool, typer.Option(help="Run even with absurd thread counts.", rich_help_panel=_RUN)] = False,
+    tag: Annotated[
+        list[str] | None, typer.Option(help="Label stored with the record (repeatable).", rich_help_panel=_RUN)
     ] = None,
     collector: Annotated[
         list[str] | None,
         typer.Option(help="Extra collector plugin around the measured window (repeatable).", rich_help_panel=_RUN),
     ] = None,
+    ep: Annotated[
+        list[str] | None, typer.Option(help="Execution provider (repeatable, in priority order).", rich_help_panel=_ORT)
+    ] = None,
+    inter_op_threads: Annotated[int | None, typer.Option(help="Inter-op threads.", rich_help_panel=_ORT)] = None,
+    graph_opt: Annotated[
+        str | None, typer.Option(help="disable | basic | extended | all", rich_help_panel=_ORT)
+    ] = None,
+    execution_mode: Annotated[str | None, typer.Option(help="sequential | parallel", rich_help_panel=_ORT)] = None,
+    session_config: Annotated[
+        list[str] | None, typer.Option(help="Session config entry KEY=VALUE (repeatable).", rich_help_panel=_ORT)
+    ] = None,
     arena: Annotated[
-        bool, typer.Option(help="CPU memory arena (inflates RSS; recorded).", rich_help_panel=_ORT)
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--arena/--no-arena",
+            help="CPU memory arena (inflates RSS; recorded).",
+            rich_help_panel=_ORT,
+            show_default=False,
+        ),
+    ] = None,
     dynamic_batch: Annotated[bool, typer.Option(help="Zoo models: use the dynamic-batch export.")] = False,
     cache_dir: Annotated[
         Path | None, typer.Option(help="Model cache (default: $EDGEBENCH_CACHE_DIR or XDG cache).")
     ] = None,
     db: Annotated[Path | None, typer.Option(help="Results database (default: user data dir).")] = None,
     store: Annotated[bool, typer.Option(help="Save the record in the results database.")] = True,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the RunRecord as JSON on stdout.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the RunRecord(s) as JSON on stdout.")] = False,
 ) -> None:
     """Benchmark MODEL (default: the embedded EfficientNet-Lite0) and store the record."""
-    from edgebench.engine.bench import run_benchmark
-    from edgebench.errors import MeasurementError, UsageError
-    from edgebench.records import JSONValue, RunSpec
-    from edgebench.stores import open_store
+    from edgebench.engine.bench import run_variants
+    from edgebench.errors import MeasurementError
+    from edgebench.options import parse_pairs
 
-    if max_input_mb <= 0:
-        raise UsageError("--max-input-mb must be positive", hint="e.g. --max-input-mb 2048")
-    options: dict[str, JSONValue] = {
-        "graph_optimization": graph_opt,
-        "execution_mode": execution_mode,
-        "cpu_mem_arena": arena,
-        "max_input_bytes": int(max_input_mb * 1024**2),
-    }
-    if backend == "onnxruntime":
-        options["providers"] = ep or ["CPUExecutionProvider"]
-    if inter_op_threads is not None:
-        options["inter_op_threads"] = inter_op_threads
-    if session_config:
-        options["session_config"] = parse_pairs(session_config, "--session-config")
-    spec = RunSpec(
-        model=model,
-        backend=backend,
+    backends = backend or ["onnxruntime"]
+    ort = _ort_sugar(ep, inter_op_threads, graph_opt, execution_mode, session_config, arena)
+    if ort and any(b != "onnxruntime" for b in backends):
+        raise _refuse_sugar(ort, backends)
+    min_s, max_s = _durations(min_time, max_time)
+    common: dict[str, Any] = dict(
         threads=threads,
         batch=batch,
+        batch_dim=batch_dim,
         shapes=parse_shapes(shape),
         inputs_file=str(inputs) if inputs else None,
         warmup_time_s=warmup_time,
-        min_time_s=min_time,
-        max_time_s=max_time,
+        min_time_s=min_s,
+        max_time_s=max_s,
         min_iters=min_iters,
         target_ci=target_ci,
         seed=seed,
-        inline=inline,
-        backend_options=options,
+        processes=processes,
+        max_input_bytes=_input_bytes(max_input_mb),
+        runtime_log_level=_log_level(runtime_log_level),
+        scenario=scenario,
+        scenario_options=parse_pairs(scenario_option, "--scenario-option"),
         collectors=tuple(collector or ()),
+        tags=tuple(tag or ()),
     )
-    results = open_store(db) if store else None
-    if not json_out:
-        err_console.print(f"[dim]Benchmarking {model} with {backend}…[/dim]")
-    record = run_benchmark(spec, store=results, cache_dir=cache_dir, dynamic_batch=dynamic_batch)
-    _print(record, json_out)
-    if record.status != "ok":
-        err = record.error
+    specs = _variants(models or [DEFAULT_MODEL], backends, common, parse_pairs(backend_option, "--backend-option"), ort)
+    results = _open_store(db) if store else None
+    comparison = run_variants(
+        specs,
+        store=results,
+        cache_dir=cache_dir,
+        dynamic_batch=dynamic_batch,
+        executor="inline" if inline else executor,
+        force=force,
+        progress=None if json_out else _progress,
+    )
+    _print(comparison, json_out)
+    failed = [r for r in comparison.records if r.status != "ok"]
+    if failed:
+        err = failed[0].error
         raise MeasurementError(
             f"benchmark failed: {err.type}: {err.message}" if err else "benchmark failed",
-            hint="the failed run is stored; rerun with --inline to debug",
+            hint=(err.hint if err and err.hint else "")
+            + ("; " if err and err.hint else "")
+            + "the failed run is stored; rerun with --executor inline to debug",
         )
 
 
-def _print(record: RunRecord, json_out: bool) -> None:
-    from edgebench.records import record_to_json
-    from edgebench.reporters.console import render_run
+def _durations(min_time: float | None, max_time: float | None) -> tuple[float, float]:
+    """``--max-time`` alone pulls the default minimum down with it; an explicit conflict stays an error."""
+    max_s = DEFAULT_MAX_TIME_S if max_time is None else max_time
+    if min_time is not None:
+        return min_time, max_s
+    if max_time is not None and max_time == max_time and max_time >= 0:  # finite-ish; validation judges the rest
+        return min(DEFAULT_MIN_TIME_S, max_time), max_s
+    return DEFAULT_MIN_TIME_S, max_s
+
+
+def _input_bytes(max_input_mb: float) -> int:
+    from edgebench.errors import UsageError
+
+    if not (max_input_mb == max_input_mb and 0 < max_input_mb <= 2**30):
+        raise UsageError(
+            f"--max-input-mb must be a finite number in (0, {2**30}] MiB, got {max_input_mb!r}",
+            hint="e.g. --max-input-mb 2048",
+        )
+    return int(max_input_mb * 1024**2)
+
+
+def _log_level(level: str) -> str:
+    from edgebench.errors import UsageError
+
+    levels = ("verbose", "info", "warning", "error", "fatal")
+    if level not in levels:
+        raise UsageError(f"unknown --runtime-log-level {level!r}", hint=f"use one of: {', '.join(levels)}")
+    return level
+
+
+def _ort_sugar(
+    ep: list[str] | None,
+    inter_op: int | None,
+    graph_opt: str | None,
+    mode: str | None,
+    session_config: list[str] | None,
+    arena: bool | None,
+) -> dict[str, Any]:
+    from edgebench.options import parse_pairs
+
+    given = {
+        "providers": ep or None,
+        "inter_op_threads": inter_op,
+        "graph_optimization": graph_opt,
+        "execution_mode": mode,
+        "session_config": parse_pairs(session_config, "--session-config") or None,
+        "cpu_mem_arena": arena,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _refuse_sugar(ort: dict[str, Any], backends: list[str]) -> Exception:
+    from edgebench.errors import UsageError
+
+    flags = {
+        "providers": "--ep",
+        "inter_op_threads": "--inter-op-threads",
+        "graph_optimization": "--graph-opt",
+        "execution_mode": "--execution-mode",
+        "session_config": "--session-config",
+        "cpu_mem_arena": "--arena",
+    }
+    other = next(b for b in backends if b != "onnxruntime")
+    return UsageError(
+        f"{', '.join(flags[k] for k in ort)} {'is an ONNX Runtime option' if len(ort) == 1 else 'are ONNX Runtime options'}"
+        f", not for --backend {other}",
+        hint=f"pass {other}'s options with --backend-option KEY=VALUE (see `edgebench backends`)",
+    )
+
+
+def _variants(
+    models: list[str], backends: list[str], common: dict[str, Any], pairs: dict[str, str], ort: dict[str, Any]
+) -> list[RunSpec]:
+    """models × backends; --backend-option applies to every backend (each validates its own keys)."""
+    from edgebench import options, registry
+    from edgebench._frozen import FrozenMap
+    from edgebench.records import RunSpec
+
+    specs = []
+    for model in models:
+        for name in backends:
+            plugin = registry.load("edgebench.backends", name)
+            given = {**options.coerce_strings(plugin.Options, pairs), **(ort if name == "onnxruntime" else {})}
+            specs.append(RunSpec(model=model, backend=name, backend_options=FrozenMap(given), **common))
+    return specs
+
+
+def _open_store(db: Path | None) -> Any:
+    from edgebench.stores import open_store
+
+    return open_store(db)
+
+
+def _progress(done: int, total: int, job: Any) -> None:
+    spec = job.spec
+    err_console.print(
+        f"[dim][{done + 1}/{total}] {spec.model} · {spec.backend} · process {job.process_index + 1}/{spec.processes}…[/dim]"
+    )
+
+
+def _print(comparison: Comparison, json_out: bool) -> None:
+    from edgebench.records import record_to_dict, record_to_json
+    from edgebench.reporters.console import render_comparison, render_run
     from edgebench.reporters.markdown import bench_table
 
+    records = comparison.records
     if json_out:
         # plain print: Rich would re-wrap long lines and break the JSON
-        print(record_to_json(record, indent=2))
+        if len(records) == 1:
+            print(record_to_json(records[0], indent=2))
+        else:
+            import json
+
+            ratios = [None if r is None else r.__dict__ for r in comparison.ratios]
+            print(json.dumps({"records": [record_to_dict(r) for r in records], "ratios": ratios}, indent=2))
         return
-    console.print(render_run(record))
-    if record.status == "ok":
+    for record in records:
+        console.print(render_run(record))
+    if len(records) > 1:
         console.print()
-        console.print(bench_table([record]), markup=False)
-    console.print(f"Record {record.id}", style="dim")
+        console.print(render_comparison(comparison))
+    ok = [r for r in records if r.status == "ok"]
+    if ok:
+        console.print()
+        console.print(bench_table(ok), markup=False)
+    for record in records:
+        console.print(f"Record {record.id}", style="dim")

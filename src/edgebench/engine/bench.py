@@ -1,53 +1,148 @@
-"""Benchmark orchestration: resolve the model, measure it, attach analysis and platform, store."""
+"""Benchmark orchestration: validate, resolve models, run each variant's processes in interleaved
+rounds on an executor, combine, attach analysis and platform, store.
+
+Several variants (models, backends, options) measured by one command alternate process by process
+(A B C A B C …) so that drift of a shared machine hits them all alike; each ratio to the first
+variant gets a CI from the paired rounds (stats.paired_ratio_ci).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from edgebench.engine import launcher
-from edgebench.engine.runner import validate_spec
-from edgebench.records import JSONValue, RunRecord, RunSpec, ValidityWarning
+from edgebench import registry
+from edgebench._frozen import FrozenMap
+from edgebench.engine.combine import combine
+from edgebench.engine.validate import validate_spec
+from edgebench.errors import ModelError
+from edgebench.protocols import Executor, Job
+from edgebench.records import RunRecord, RunSpec, ValidityWarning
 from edgebench.zoo import resolve_model
 
 if TYPE_CHECKING:
     from edgebench.protocols import Store
 
+Progress = Callable[[int, int, Job], None]  # (done, total, job about to run)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """Variant median ÷ baseline median from paired rounds (geometric mean of per-round ratios)."""
+
+    ratio: float
+    lo: float | None
+    hi: float | None
+    rounds: int
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    records: tuple[RunRecord, ...]
+    ratios: tuple[Ratio | None, ...]  # None for the baseline and for failed variants
+
 
 def run_benchmark(
-    spec: RunSpec, *, store: Store | None, cache_dir: Path | None = None, dynamic_batch: bool = False
+    spec: RunSpec,
+    *,
+    store: Store | None,
+    cache_dir: Path | None = None,
+    dynamic_batch: bool = False,
+    executor: str | Executor = "local",
+    force: bool = False,
 ) -> RunRecord:
     """Measure ``spec`` (model may be a zoo name) and store the record the moment it exists."""
-    validate_spec(spec)  # before a possibly slow zoo export
-    resolved = resolve_model(spec.model, cache_dir, dynamic_batch=dynamic_batch)
-    _check_format(spec.backend, resolved.info.format)
-    spec = RunSpec(**{**spec.__dict__, "model_path": str(resolved.path)})
-    record = launcher.run(spec, resolved.info)
-    if record.status == "ok":
-        record = _with_analysis(record)
-    if store is not None:
-        record = record.with_platform(_platform_id(store, record.environment.hostname))
-        store.put(record)
-    return record
+    result = run_variants(
+        [spec], store=store, cache_dir=cache_dir, dynamic_batch=dynamic_batch, executor=executor, force=force
+    )
+    return result.records[0]
 
 
-def _check_format(backend_name: str, fmt: str) -> None:
-    """A .tflite file handed to onnxruntime is a user error, not a failed measurement."""
-    from edgebench import registry
-    from edgebench.errors import ModelError
+def run_variants(
+    specs: Sequence[RunSpec],
+    *,
+    store: Store | None,
+    cache_dir: Path | None = None,
+    dynamic_batch: bool = False,
+    executor: str | Executor = "local",
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Comparison:
+    """Validate all, then run every variant's processes in interleaved rounds; store each record."""
+    validated = [validate_spec(s, force=force) for s in specs]  # before a possibly slow zoo export
+    jobs = [make_job(s, cache_dir, dynamic_batch) for s in validated]
+    runner = get_executor(executor)
+    per_variant = _interleave(jobs, runner, progress)
+    records = []
+    for parts in per_variant:
+        record = _finish(combine(parts))
+        if store is not None:
+            record = record.with_platform(_platform_id(store, record.environment.hostname))
+            store.put(record)
+        records.append(record)
+    return Comparison(tuple(records), tuple(_ratio(per_variant[0], p) for p in per_variant))
 
-    formats = registry.load("edgebench.backends", backend_name).formats
-    if fmt not in formats:
+
+def get_executor(executor: str | Executor) -> Executor:
+    if isinstance(executor, str):
+        instance: Executor = registry.load("edgebench.executors", executor)()
+        return instance
+    return executor
+
+
+def make_job(spec: RunSpec, cache_dir: Path | None, dynamic_batch: bool) -> Job:
+    backend = registry.load("edgebench.backends", spec.backend)
+    resolved = resolve_model(spec.model, cache_dir, dynamic_batch=dynamic_batch, formats=backend.formats)
+    if resolved.info.format not in backend.formats:
         raise ModelError(
-            f"the {backend_name} backend loads {', '.join(formats)} models, this is a {fmt} model",
-            hint="choose a backend for this format or convert the model",
+            f"the {spec.backend} backend loads {', '.join(backend.formats)} models, this is a "
+            f"{resolved.info.format} model",
+            hint="choose a backend for this format (see `edgebench backends`) or convert the model",
         )
+    spec = replace(spec, model_path=str(resolved.path), model_sha256=resolved.info.sha256)
+    return Job(spec, resolved.info)
+
+
+def _interleave(jobs: Sequence[Job], runner: Executor, progress: Progress | None) -> list[list[RunRecord]]:
+    """Round r runs process r of every variant that still needs one; a failed variant stops."""
+    per_variant: list[list[RunRecord]] = [[] for _ in jobs]
+    total = sum(j.spec.processes for j in jobs)
+    done = 0
+    for index in range(max(j.spec.processes for j in jobs)):
+        for job, parts in zip(jobs, per_variant, strict=True):
+            if index >= job.spec.processes or any(p.status != "ok" for p in parts):
+                continue
+            this = replace(job, process_index=index)
+            if progress:
+                progress(done, total, this)
+            parts.append(runner.submit(this))
+            done += 1
+    return per_variant
+
+
+def _ratio(baseline: Sequence[RunRecord], variant: Sequence[RunRecord]) -> Ratio | None:
+    from edgebench.engine.stats import paired_ratio_ci
+
+    if baseline is variant or not baseline or not variant:
+        return None
+    if any(r.status != "ok" or r.summary is None for r in (*baseline, *variant)):
+        return None
+    rounds = min(len(baseline), len(variant))
+    base = [r.summary.latency_median_s for r in baseline[:rounds] if r.summary]
+    var = [r.summary.latency_median_s for r in variant[:rounds] if r.summary]
+    ci = paired_ratio_ci(base, var)
+    return Ratio(ci.ratio, ci.lo, ci.hi, rounds, getattr(ci, "note", None))
+
+
+def _finish(record: RunRecord) -> RunRecord:
+    return _with_analysis(record) if record.status == "ok" else record
 
 
 def _with_analysis(record: RunRecord) -> RunRecord:
     """Static analysis totals (params, MACs…) so the Bench Table's columns fill themselves."""
-    from dataclasses import replace
-
     from edgebench.analysis import analyze_model
     from edgebench.errors import EdgebenchError
 
@@ -55,7 +150,7 @@ def _with_analysis(record: RunRecord) -> RunRecord:
     try:
         source_params = record.model.source_params if record.model else None
         analysis = analyze_model(Path(record.spec.model_path), shapes, source_params=source_params)
-        summary: dict[str, JSONValue] = analysis.summary_dict()
+        summary: dict[str, Any] = analysis.summary_dict()
     except EdgebenchError as exc:
         note = ValidityWarning(
             "analysis_failed",
@@ -63,7 +158,7 @@ def _with_analysis(record: RunRecord) -> RunRecord:
             "run `edgebench analyze MODEL` to see why; latency figures are unaffected",
         )
         return replace(record, warnings=(*record.warnings, note))
-    return replace(record, analysis=summary)
+    return replace(record, analysis=FrozenMap(summary))
 
 
 def _platform_id(store: Store, hostname: str) -> str | None:

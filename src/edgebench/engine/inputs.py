@@ -1,21 +1,28 @@
-"""Model inputs: resolve dynamic dimensions and generate seeded, dtype-correct data (or load real data)."""
+"""Model inputs: resolve dynamic dimensions and generate seeded, dtype-correct data (or load real data).
+
+Data is generated directly in the input's dtype (no float64 intermediate: an input under the size
+limit never needs 3× its size). Quantized inputs (IOSpec.scale/zero_point) are drawn so that their
+real value ``scale·(q − zero_point)`` covers [-1, 1), the range the float models see.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edgebench.errors import ShapeError, UsageError
 from edgebench.protocols import IOSpec
+from edgebench.records import DEFAULT_MAX_INPUT_BYTES, RunSpec, TensorInfo
 
 if TYPE_CHECKING:
     import numpy as np
 
-# Refuse to allocate more than this for one set of inputs: an absurd --shape or --batch should be a
-# clear error, not an out-of-memory kill. The user can raise it explicitly.
-DEFAULT_MAX_INPUT_BYTES = 2 * 1024**3
+# Refuse to allocate more than DEFAULT_MAX_INPUT_BYTES for one set of inputs (records.py): an absurd
+# --shape or --batch should be a clear error, not an out-of-memory kill. The user can raise it.
+__all__ = ["DEFAULT_MAX_INPUT_BYTES", "PreparedInputs", "check_size", "generate", "load_file", "prepare"]
 
 # Value ranges per dtype kind: images normalised like the zoo's presets live in [-1, 1); integer
 # inputs are usually indices or token ids, so stay small and non-negative.
@@ -36,6 +43,12 @@ def resolve_shapes(
 
 
 def _resolve_one(spec: IOSpec, given: Sequence[int] | None, batch: int | None) -> tuple[int, ...]:
+    _check_tensor(spec)
+    if given is None and spec.shape is None:
+        raise ShapeError(
+            f"input {spec.name!r} has an unknown rank (the model declares no shape)",
+            hint=f"give its shape with --shape {spec.name}=AxBxC",
+        )
     if given is not None:
         if batch is not None and given and given[0] != batch:
             raise ShapeError(
@@ -44,7 +57,8 @@ def _resolve_one(spec: IOSpec, given: Sequence[int] | None, batch: int | None) -
             )
         return _check_given(spec, tuple(given))
     dims: list[int] = []
-    for axis, dim in enumerate(spec.shape):
+    declared = spec.shape or ()
+    for axis, dim in enumerate(declared):
         if isinstance(dim, int) and dim > 0:
             if axis == 0 and batch is not None and batch != dim:
                 raise ShapeError(
@@ -58,13 +72,35 @@ def _resolve_one(spec: IOSpec, given: Sequence[int] | None, batch: int | None) -
         else:
             raise ShapeError(
                 f"input {spec.name!r} has an unresolved dynamic dimension {dim!r} at axis {axis}",
-                hint=f"give it with --shape {spec.name}=" + "x".join(_placeholder(spec.shape)),
+                hint=f"give it with --shape {spec.name}=" + "x".join(_placeholder(declared)),
             )
     return tuple(dims)
 
 
+def _check_tensor(spec: IOSpec) -> None:
+    if not _is_tensor_dtype(spec.dtype):
+        raise UsageError(
+            f"input {spec.name!r} is of type {spec.dtype}: edgebench generates tensor inputs only",
+            hint="pass real inputs with --inputs file.npz, or benchmark a model with tensor inputs",
+        )
+
+
+def _is_tensor_dtype(name: str) -> bool:
+    import numpy as np
+
+    if name in ("bfloat16", "str"):
+        return True  # a tensor, refused later with its own message
+    try:
+        np.dtype(name)
+    except TypeError:
+        return False
+    return True
+
+
 def _check_given(spec: IOSpec, given: tuple[int, ...]) -> tuple[int, ...]:
-    if spec.shape and len(given) != len(spec.shape):
+    if spec.shape is None:
+        return given
+    if len(given) != len(spec.shape):
         raise ShapeError(
             f"--shape for {spec.name!r} has rank {len(given)}, the model expects rank {len(spec.shape)}",
             hint="x".join(_placeholder(spec.shape)),
@@ -96,7 +132,11 @@ def check_size(specs: Sequence[IOSpec], shapes: Mapping[str, tuple[int, ...]], l
 
 
 def generate(specs: Sequence[IOSpec], shapes: Mapping[str, tuple[int, ...]], seed: int) -> dict[str, np.ndarray]:
-    """Seeded random inputs: floats uniform in [-1, 1), ints in [0, 100) (clipped to the dtype), bools."""
+    """Seeded random inputs made directly in their dtype.
+
+    Floats uniform in [-1, 1); quantized ints so that scale·(q − zero_point) spans [-1, 1) (clipped to
+    the dtype); other ints in [0, 100) (indices, token ids); bools fair coin flips.
+    """
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -105,13 +145,12 @@ def generate(specs: Sequence[IOSpec], shapes: Mapping[str, tuple[int, ...]], see
         dtype = np.dtype(_np_dtype(spec.dtype))
         shape = shapes[spec.name]
         if dtype.kind == "f":
-            feeds[spec.name] = rng.uniform(-1.0, 1.0, size=shape).astype(dtype)
+            feeds[spec.name] = _uniform_float(rng, shape, dtype)
         elif dtype.kind in "iu":
-            info = np.iinfo(dtype)
-            lo, hi = max(_INT_RANGE[0], int(info.min)), min(_INT_RANGE[1], int(info.max) + 1)
+            lo, hi = int_range(spec, dtype)
             feeds[spec.name] = rng.integers(lo, hi, size=shape, dtype=dtype)
         elif dtype.kind == "b":
-            feeds[spec.name] = rng.random(size=shape) < 0.5
+            feeds[spec.name] = rng.integers(0, 2, size=shape, dtype=np.uint8).view(np.bool_)
         else:
             raise UsageError(
                 f"cannot generate data for input {spec.name!r} of type {spec.dtype}",
@@ -120,28 +159,171 @@ def generate(specs: Sequence[IOSpec], shapes: Mapping[str, tuple[int, ...]], see
     return feeds
 
 
-def load_file(path: Path, specs: Sequence[IOSpec]) -> dict[str, np.ndarray]:
-    """Real inputs from ``.npy`` (single-input models) or ``.npz`` (one array per input name)."""
+def _uniform_float(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    import numpy as np
+
+    if dtype in (np.float32, np.float64):
+        out = rng.random(size=shape, dtype=dtype)  # no float64 temporary for float32
+    else:  # float16: numpy's generator has no float16 path; go through float32 (2×, not 4×)
+        out = rng.random(size=shape, dtype=np.float32)
+    out *= 2.0
+    out -= 1.0
+    result: np.ndarray = out.astype(dtype, copy=False)
+    return result
+
+
+def int_range(spec: IOSpec, dtype: np.dtype) -> tuple[int, int]:
+    """[lo, hi) for a generated integer input."""
+    import numpy as np
+
+    info = np.iinfo(dtype)
+    if spec.scale is not None and spec.scale > 0:
+        zp = spec.zero_point or 0
+        lo, hi = round(zp - 1.0 / spec.scale), round(zp + 1.0 / spec.scale)
+    else:
+        lo, hi = _INT_RANGE
+    return max(lo, int(info.min)), min(hi, int(info.max) + 1)
+
+
+def load_file(path: Path, specs: Sequence[IOSpec]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Real inputs from ``.npy`` (single-input models) or ``.npz`` (one array per input name).
+
+    Returns the feeds and notes: each cast that changed a dtype, and keys the model does not use.
+    A lossy cast (float → int, signed → unsigned of negative values, out-of-range) is refused.
+    """
     import numpy as np
 
     if not path.is_file():
         raise UsageError(f"inputs file {path} does not exist", hint="pass a .npy or .npz file")
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read inputs file {path}: {exc}", hint="save with numpy.save/savez") from exc
-    if isinstance(loaded, np.ndarray):
-        if len(specs) != 1:
-            raise UsageError(
-                f"{path.name} holds one array but the model has {len(specs)} inputs",
-                hint="use an .npz with one array per input name",
-            )
-        return {specs[0].name: loaded.astype(_np_dtype(specs[0].dtype), copy=False)}
-    arrays = {k: loaded[k] for k in loaded.files}
+        arrays = (
+            {specs[0].name if specs else "x": loaded}
+            if isinstance(loaded, np.ndarray)
+            else {k: loaded[k] for k in loaded.files}
+        )
+    except (OSError, ValueError, EOFError) as exc:
+        raise UsageError(
+            f"cannot read inputs file {path}: {exc or type(exc).__name__}", hint="save with numpy.save/savez"
+        ) from exc
+    if isinstance(loaded, np.ndarray) and len(specs) != 1:
+        raise UsageError(
+            f"{path.name} holds one array but the model has {len(specs)} inputs",
+            hint="use an .npz with one array per input name",
+        )
     missing = [s.name for s in specs if s.name not in arrays]
     if missing:
-        raise UsageError(f"{path.name} lacks input(s) {', '.join(missing)}", hint=f"keys: {', '.join(arrays)}")
-    return {s.name: arrays[s.name].astype(_np_dtype(s.dtype), copy=False) for s in specs}
+        keys = ", ".join(arrays) or "none (empty file)"
+        raise UsageError(f"{path.name} lacks input(s) {', '.join(missing)}", hint=f"keys in the file: {keys}")
+    notes = [
+        f"{path.name}: key {k!r} is not a model input and was ignored"
+        for k in arrays
+        if k not in {s.name for s in specs}
+    ]
+    feeds = {}
+    for s in specs:
+        feeds[s.name], note = _cast(path.name, s, arrays[s.name])
+        if note:
+            notes.append(note)
+    return feeds, notes
+
+
+def _cast(file: str, spec: IOSpec, array: np.ndarray) -> tuple[np.ndarray, str | None]:
+    import numpy as np
+
+    want = np.dtype(_np_dtype(spec.dtype))
+    if array.dtype == want:
+        return array, None
+    if array.dtype.kind not in "biuf":
+        raise UsageError(
+            f"{file}: {spec.name} has dtype {array.dtype}, the model wants {want}", hint=f"save {spec.name} as {want}"
+        )
+    cast = array.astype(want)
+    lossy = (array.dtype.kind == "f" and want.kind in "biu") or not np.array_equal(cast.astype(array.dtype), array)
+    if lossy and not (array.dtype.kind == "f" and want.kind == "f"):
+        raise UsageError(
+            f"{file}: casting {spec.name} from {array.dtype} to {want} would change its values",
+            hint=f"save {spec.name} as {want} (e.g. np.savez(..., {spec.name}=x.astype('{want}')))",
+        )
+    return cast, f"{file}: {spec.name} cast from {array.dtype} to {want}"
+
+
+@dataclass(frozen=True)
+class PreparedInputs:
+    feeds: dict[str, np.ndarray]
+    infos: tuple[TensorInfo, ...]
+    batch: int
+    batch_source: str
+    notes: tuple[str, ...]
+
+
+def prepare(specs: Sequence[IOSpec], spec: RunSpec) -> PreparedInputs:
+    """Resolve shapes, check sizes, then generate (or load) the feeds; say what the batch is and why."""
+    if spec.inputs_file:
+        feeds, notes = load_file(Path(spec.inputs_file), specs)
+        casts = {n.split(": ", 1)[1].split(" ", 1)[0]: n for n in notes if " cast from " in n}
+        name = Path(spec.inputs_file).name
+        sources = {
+            s.name: f"file:{name}" + (f" ({casts[s.name].split(': ', 1)[1]})" if s.name in casts else "") for s in specs
+        }
+    else:
+        shapes = resolve_shapes(specs, spec.shapes, spec.batch)
+        check_size(specs, shapes, spec.max_input_bytes)
+        try:
+            feeds = generate(specs, shapes, spec.seed)
+        except MemoryError as exc:
+            raise ShapeError(
+                "generated inputs exceed the memory available", hint="use a smaller --batch/--shape"
+            ) from exc
+        notes = []
+        sources = {s.name: _source(s, spec.seed) for s in specs}
+    batch, why = batch_of(specs, feeds, spec)
+    infos = tuple(
+        TensorInfo(
+            s.name,
+            str(feeds[s.name].dtype),
+            tuple(int(d) for d in feeds[s.name].shape),
+            sources[s.name],
+            s.scale,
+            s.zero_point,
+        )
+        for s in specs
+    )
+    return PreparedInputs(feeds, infos, batch, why, tuple(notes))
+
+
+def _source(spec: IOSpec, seed: int) -> str:
+    import numpy as np
+
+    kind = np.dtype(_np_dtype(spec.dtype)).kind
+    if kind == "f":
+        return f"random(seed={seed}; uniform[-1,1))"
+    if kind in "iu":
+        lo, hi = int_range(spec, np.dtype(spec.dtype))
+        quant = f", quantized scale={spec.scale:g} zero_point={spec.zero_point}" if spec.scale else ""
+        return f"random(seed={seed}; integers [{lo},{hi}){quant})"
+    return f"random(seed={seed}; bool p=0.5)"
+
+
+def batch_of(specs: Sequence[IOSpec], feeds: Mapping[str, np.ndarray], spec: RunSpec) -> tuple[int, str]:
+    """The batch only when someone said so: --batch, --batch-dim, or a dynamic leading dimension."""
+    if not specs:
+        return 1, "no inputs"
+    first = specs[0]
+    shape = feeds[first.name].shape
+    if spec.batch_dim is not None:
+        if spec.batch_dim >= len(shape):
+            raise ShapeError(
+                f"--batch-dim {spec.batch_dim} is beyond the rank {len(shape)} of {first.name!r}",
+                hint=f"use an axis in 0..{max(len(shape) - 1, 0)}",
+            )
+        return int(shape[spec.batch_dim]), f"--batch-dim {spec.batch_dim} of {first.name}"
+    if spec.batch is not None:
+        return spec.batch, "--batch"
+    dims = first.shape or ()
+    if dims and not (isinstance(dims[0], int) and dims[0] > 0) and shape:
+        return int(shape[0]), f"dynamic leading dimension of {first.name}"
+    return 1, "fixed input shapes: figures are per call (give --batch-dim to say which axis is a batch)"
 
 
 def _np_dtype(name: str) -> str:

@@ -2,31 +2,41 @@
 
 from __future__ import annotations
 
-from edgebench.records import Environment, Measurements, ModelInfo, RunSpec, Summary, ValidityWarning
+from collections.abc import Sequence
 
-
-def effective_batch(measurements: Measurements) -> int:
-    """The leading dimension of the first input (1 for scalar inputs)."""
-    if measurements.inputs and measurements.inputs[0].shape:
-        return int(measurements.inputs[0].shape[0])
-    return 1
+from edgebench.records import Environment, Measurements, Mode, ModelInfo, RunSpec, Summary, ValidityWarning
 
 
 def build_summary(
-    m: Measurements, spec: RunSpec, model: ModelInfo, env: Environment
+    m: Measurements,
+    spec: RunSpec,
+    model: ModelInfo,
+    env: Environment,
+    *,
+    batch: int,
+    batch_source: str,
+    process_slices: Sequence[tuple[int, int]] | None = None,
+    load_time_s: float | None = None,
+    first_inference_s: float | None = None,
 ) -> tuple[Summary, list[ValidityWarning]]:
-    from edgebench.engine.stats import summarize_latencies
+    """Statistics over all samples; with several processes the CI is the two-level one."""
+    from edgebench.engine.stats import summarize_latencies, two_level_median_ci
     from edgebench.engine.validity import check_validity
 
     stats = summarize_latencies(m.latencies_ns, seed=spec.seed)
-    batch = effective_batch(m)
+    ci, ci_method, n_eff, between_cv = stats.ci95, stats.ci_method, stats.n_eff, None
+    two_level = None
+    if process_slices and len(process_slices) > 1:
+        parts = [m.latencies_ns[start : start + count] for start, count in process_slices]
+        two_level = two_level_median_ci(parts)
+        ci, ci_method, between_cv = (two_level.lo, two_level.hi), two_level.method, two_level.between_cv
+    busy_s = sum(m.latencies_ns) / 1e9
     cpu_one = 100.0 * m.cpu_time_s / m.window_wall_s if m.cpu_time_s is not None and m.window_wall_s > 0 else None
-    cores = env.cpu.get("logical_cpus")
-    n_cores = cores if isinstance(cores, int) and cores > 0 else 1
+    n_cores = _logical_cpus(env)
     summary = Summary(
         iterations=stats.n,
         latency_median_s=stats.median,
-        latency_ci95_s=stats.ci95,
+        latency_ci95_s=ci,
         latency_mean_s=stats.mean,
         latency_std_s=stats.std,
         latency_cv=stats.cv,
@@ -42,14 +52,23 @@ def build_summary(
         mlperf_p99_s=stats.mlperf_p99,
         mlperf_p90_t=stats.mlperf_p90_t,
         mlperf_p99_t=stats.mlperf_p99_t,
-        throughput_ips=batch * stats.n / m.window_wall_s if m.window_wall_s > 0 else 0.0,
+        # the runtime's own rate: harness time between calls is reported as window overhead instead
+        throughput_ips=batch * stats.n / busy_s if busy_s > 0 else 0.0,
         cpu_util_pct_one_core=cpu_one,
         cpu_util_pct_all_cores=cpu_one / n_cores if cpu_one is not None else None,
-        load_time_s=m.load_time_s,
-        first_inference_s=m.first_inference_s,
+        load_time_s=m.load_time_s if load_time_s is None else load_time_s,
+        first_inference_s=m.first_inference_s if first_inference_s is None else first_inference_s,
         peak_rss_bytes=m.memory.peak_rss_bytes,
         model_size_bytes=model.size_bytes,
         batch=batch,
+        ci_method=ci_method,
+        batch_source=batch_source,
+        calls_per_s=stats.n / busy_s if busy_s > 0 else None,
+        latency_per_sample_median_s=stats.median / batch if batch > 0 else None,
+        n_eff=n_eff,
+        processes=len(process_slices) if process_slices else 1,
+        between_process_cv=between_cv,
+        modes=tuple(Mode(md.location_s, md.weight) for md in (stats.modes.modes if stats.modes else ())),
     )
     warnings = check_validity(
         stats,
@@ -63,5 +82,16 @@ def build_summary(
         target_ci=spec.target_ci,
         rss_growth_bytes=m.memory.rss_growth_bytes,
         peak_rss_bytes=m.memory.peak_rss_bytes,
+        modes=stats.modes,
+        window_overhead_s=m.window_overhead_s,
+        window_s=m.window_wall_s,
+        two_level=two_level,
+        threads=spec.threads,
+        batch_fixed=spec.batch is None and batch_source.startswith("fixed"),
     )
     return summary, warnings
+
+
+def _logical_cpus(env: Environment) -> int:
+    cores = env.cpu.get("logical_cpus")
+    return cores if isinstance(cores, int) and cores > 0 else 1

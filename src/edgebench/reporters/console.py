@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from edgebench.records import RunRecord, Summary
+from edgebench.records import Measurements, RunRecord, Summary
 from edgebench.reporters import units
 from edgebench.reporters.units import DASH
 
@@ -14,8 +18,9 @@ from edgebench.reporters.units import DASH
 def headline(record: RunRecord) -> str:
     """``model · backend (providers) · threads · batch · inputs`` — the conditions of the numbers."""
     spec, m = record.spec, record.measurements
-    providers = spec.backend_options.get("providers")
-    backend = spec.backend + (f" ({', '.join(map(str, providers))})" if isinstance(providers, list) else "")
+    # what the runtime reports it used after load, else what was asked for
+    providers = record.effective.get("providers") or spec.backend_options.get("providers")
+    backend = spec.backend + (f" ({', '.join(map(str, providers))})" if isinstance(providers, list | tuple) else "")
     threads = f"threads={spec.threads}" if spec.threads else "threads=runtime default"
     parts = [spec.model, backend, threads, f"batch={record.summary.batch if record.summary else spec.batch or 1}"]
     if m and m.inputs:
@@ -34,6 +39,9 @@ def render_run(record: RunRecord) -> Group:
     for label, value in _rows(record, record.summary):
         table.add_row(label, value)
     parts: list[Text | Table] = [title, table]
+    for art in record.artifacts:
+        if art.summary:
+            parts.append(Text(f"  Note: {art.summary} (full log: {art.path})", style="dim"))
     for w in record.warnings:
         parts.append(Text(f"  Warning: {w.message} → {w.hint}", style="yellow"))
     return Group(*parts)
@@ -42,29 +50,26 @@ def render_run(record: RunRecord) -> Group:
 def _rows(record: RunRecord, s: Summary) -> list[tuple[str, str]]:
     m = record.measurements
     assert m is not None
-    lo, hi = s.latency_ci95_s
-    half = max(hi - s.latency_median_s, s.latency_median_s - lo) / s.latency_median_s if s.latency_median_s else 0
     rows = [
-        (
-            "Latency (median ± CI95)",
-            f"{units.duration(s.latency_median_s)} ± {half * 100:.2f} %  [{units.duration(lo)} … {units.duration(hi)}]",
-        ),
+        ("Latency (median ± CI95)", _latency(s)),
         (
             "Mean ± σ",
             f"{units.duration(s.latency_mean_s)} ± {units.duration(s.latency_std_s)}  (CV {s.latency_cv * 100:.1f} %)",
         ),
-        (
-            "p90 / p99 / p99.9",
-            " / ".join(units.duration(v) for v in (s.latency_p90_s, s.latency_p99_s, s.latency_p999_s)),
-        ),
+        ("p90 / p99 / p99.9", _tails(s)),
         ("MLPerf early-stop p90 / p99", f"{units.duration(s.mlperf_p90_s)} / {units.duration(s.mlperf_p99_s)}"),
         (
             "Range (min … max)",
             f"{units.duration(s.latency_min_s)} … {units.duration(s.latency_max_s)}  "
             f"({s.outliers} outlier{'s' if s.outliers != 1 else ''})",
         ),
-        ("Iterations", f"{s.iterations:,} in {m.window_wall_s:.2f} s (stopped: {m.stop_reason.replace('_', ' ')})"),
-        ("Throughput", f"{s.throughput_ips:,.1f} inferences/s"),
+    ]
+    if len(s.modes) >= 2:
+        modes = " and ".join(f"{units.duration(md.location_s)} ({md.weight:.0%})" for md in s.modes)
+        rows.append(("Modes", f"two modes: {modes}"))
+    rows += [
+        ("Iterations", _iterations(m, s)),
+        ("Throughput", _throughput(s)),
         ("Cold start", f"load {units.duration(s.load_time_s)} · first inference {units.duration(s.first_inference_s)}"),
         ("Memory", _memory(record)),
         ("CPU", _cpu(s)),
@@ -72,6 +77,41 @@ def _rows(record: RunRecord, s: Summary) -> list[tuple[str, str]]:
     if record.analysis:
         rows.append(("Model", _analysis(record)))
     return rows
+
+
+def _latency(s: Summary) -> str:
+    lo, hi = s.latency_ci95_s
+    med = s.latency_median_s
+    half = max(hi - med, med - lo) / med if med else 0.0
+    text = f"{units.duration(med)} ± {half * 100:.2f} %  [{units.duration(lo)} … {units.duration(hi)}]"
+    if s.processes > 1:
+        cv = f", between-process CV {s.between_process_cv * 100:.1f} %" if s.between_process_cv is not None else ""
+        text += f"  ({s.processes} processes{cv})"
+    return text
+
+
+def _tails(s: Summary) -> str:
+    from edgebench.engine.stats import tail_note
+
+    parts = [units.duration(s.latency_p90_s)]
+    for value, p in ((s.latency_p99_s, 0.99), (s.latency_p999_s, 0.999)):
+        note = tail_note(s.iterations, p)
+        parts.append(units.duration(value) + (f" ({note})" if note else ""))
+    return " / ".join(parts)
+
+
+def _iterations(m: Measurements, s: Summary) -> str:
+    text = f"{s.iterations:,} in {m.window_wall_s:.2f} s (stopped: {m.stop_reason.replace('_', ' ')}"
+    if m.window_overhead_s is not None and m.window_wall_s > 0:
+        text += f"; harness {m.window_overhead_s / m.window_wall_s:.1%} of the window"
+    return text + ")"
+
+
+def _throughput(s: Summary) -> str:
+    if s.batch > 1:
+        calls = f"{s.calls_per_s:,.1f} calls/s" if s.calls_per_s else ""
+        return f"{s.throughput_ips:,.1f} samples/s (batch {s.batch}: {calls}; latency is per call)"
+    return f"{s.throughput_ips:,.1f} inferences/s"
 
 
 def _memory(record: RunRecord) -> str:
@@ -96,8 +136,25 @@ def _cpu(s: Summary) -> str:
 
 
 def _analysis(record: RunRecord) -> str:
-    a = record.analysis or {}
+    a: Mapping[str, object] = record.analysis or {}
     params, macs = a.get("params"), a.get("macs")
     p = units.count(params) if isinstance(params, int | float) else DASH
     c = f"{macs / 1e9:.3f} GMACs" if isinstance(macs, int | float) else DASH
     return f"{p} params · {c}"
+
+
+def render_comparison(comparison: Any) -> Table:
+    """Each variant against the first, measured in interleaved rounds (ratio CI from the paired rounds)."""
+    table = Table(title="Comparison (interleaved rounds; ratio = median ÷ first variant's median)")
+    for header in ("variant", "median", "ratio", "95 % CI", "rounds"):
+        table.add_column(header)
+    for record, ratio in zip(comparison.records, comparison.ratios, strict=True):
+        label = f"{Path(record.spec.model).name} · {record.spec.backend}"
+        median = units.duration(record.summary.latency_median_s) if record.summary else "failed"
+        if ratio is None:
+            table.add_row(label, median, "1 (baseline)" if record is comparison.records[0] else DASH, DASH, DASH)
+            continue
+        bounded = ratio.lo is not None and ratio.hi is not None
+        ci = f"{ratio.lo:.3f} … {ratio.hi:.3f}" if bounded else (ratio.note or DASH)
+        table.add_row(label, median, f"{ratio.ratio:.3f}×", ci, str(ratio.rounds))
+    return table

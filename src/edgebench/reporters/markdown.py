@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from edgebench.records import RunRecord
 from edgebench.reporters.units import DASH
@@ -26,7 +26,8 @@ def bench_table(records: Iterable[RunRecord]) -> str:
 
 
 def _row(r: RunRecord) -> list[str]:
-    s, a = r.summary, r.analysis or {}
+    s = r.summary
+    a: Mapping[str, object] = r.analysis or {}
     params, flops = a.get("params"), a.get("flops")
     size = r.model.size_bytes if r.model else (s.model_size_bytes if s else None)
     return [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from edgebench.records import RunRecord, record_to_dict
 
@@ -53,7 +53,8 @@ def to_json(records: Iterable[RunRecord]) -> str:
 
 
 def _flat(r: RunRecord) -> dict[str, object]:
-    s, a = r.summary, r.analysis or {}
+    s = r.summary
+    a: Mapping[str, object] = r.analysis or {}
     row: dict[str, object] = {
         "id": r.id,
         "created_at": r.created_at,

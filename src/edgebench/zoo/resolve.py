@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgebench.errors import ModelError
-from edgebench.modelfile import ONNX_FIRST_BYTES, detect_format
+from edgebench.modelfile import ONNX_FIRST_BYTES, model_files, model_sha256, sha256_file
 from edgebench.records import ModelInfo
 from edgebench.zoo.catalog import ZOO, ZooEntry, get_entry
 
@@ -35,10 +34,26 @@ def cache_dir_for(explicit: Path | None = None) -> Path:
     return Path(user_cache_dir("edgebench"))
 
 
-def resolve_model(name_or_path: str, cache_dir: Path | None = None, *, dynamic_batch: bool = False) -> ResolvedModel:
-    """A zoo name is exported/cached on first use; anything else must be a readable model file."""
+def resolve_model(
+    name_or_path: str,
+    cache_dir: Path | None = None,
+    *,
+    dynamic_batch: bool = False,
+    formats: tuple[str, ...] = ("onnx",),
+) -> ResolvedModel:
+    """A zoo name is exported/cached on first use; anything else must be a readable model file.
+
+    ``formats`` are those the caller can load, in preference order: a zoo entry offering several
+    formats of one model gives the first it has.
+    """
+    if not isinstance(name_or_path, str) or not name_or_path:
+        raise ModelError(
+            f"model must be a zoo name or a path, got {name_or_path!r}", hint=f"zoo models: {', '.join(ZOO)}"
+        )
     if name_or_path in ZOO:
-        return pull(get_entry(name_or_path), cache_dir_for(cache_dir), dynamic_batch=dynamic_batch)
+        entry = get_entry(name_or_path)
+        wanted = next((f for f in formats if f in entry.formats), "onnx")
+        return pull(entry, cache_dir_for(cache_dir), dynamic_batch=dynamic_batch, fmt=wanted)
     path = Path(name_or_path).expanduser()
     if not path.exists() and "/" not in name_or_path and not path.suffix:
         get_entry(name_or_path)  # raises "unknown zoo model" with the list of names
@@ -48,7 +63,7 @@ def resolve_model(name_or_path: str, cache_dir: Path | None = None, *, dynamic_b
 
 def check_model_file(path: Path) -> str:
     """Cheap sanity checks before any runtime sees the file; returns the format name."""
-    fmt = detect_format(path)  # missing, directory, empty, unknown format → ModelError
+    fmt = model_files(path).format  # missing, directory, empty, unknown format, missing .bin → ModelError
     if fmt == "onnx":
         with path.open("rb") as fh:
             if fh.read(1)[0] not in ONNX_FIRST_BYTES:
@@ -72,8 +87,35 @@ def _check_onnx_parses(path: Path) -> None:
         raise ModelError(f"{path} parses but has an empty graph (truncated or not ONNX)", hint="re-export it")
 
 
-def pull(entry: ZooEntry, cache: Path, *, dynamic_batch: bool = False) -> ResolvedModel:
+def pull(entry: ZooEntry, cache: Path, *, dynamic_batch: bool = False, fmt: str = "onnx") -> ResolvedModel:
     """Return the cached export of ``entry``, exporting it once (atomically) when absent or corrupt."""
+    onnx_model = _pull_onnx(entry, cache, dynamic_batch)
+    if fmt == "onnx":
+        return onnx_model
+    return _pull_derived(entry, cache, onnx_model, fmt, dynamic_batch)
+
+
+def _pull_derived(entry: ZooEntry, cache: Path, root: ResolvedModel, fmt: str, dynamic_batch: bool) -> ResolvedModel:
+    """A further format, made from the cached ONNX export by the entry's producer and cached by hash."""
+    suffix, producer = entry.derived[fmt]
+    final = cache / f"{entry.name}-{root.info.sha256[:16]}{suffix}"
+    if not final.is_file():
+        fd, tmp = tempfile.mkstemp(suffix=suffix, dir=cache)
+        os.close(fd)
+        try:
+            producer(root.path, Path(tmp))
+            os.replace(tmp, final)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    source = f"zoo:{entry.name} ({fmt}, from ONNX {root.info.sha256[:12]})"
+    info = _file_info(final, fmt, name=entry.name, source=source)
+    meta = {k: getattr(root.info, k) for k in ("task", "input_layout", "preprocessing", "labels", "source_params")}
+    del dynamic_batch
+    return ResolvedModel(final, ModelInfo(**{**info.__dict__, **meta}))
+
+
+def _pull_onnx(entry: ZooEntry, cache: Path, dynamic_batch: bool) -> ResolvedModel:
     variant = "dynamic" if dynamic_batch else "static"
     key = f"{entry.name}:{variant}:opset{OPSET}"
     index_path = cache / "zoo-index.json"
@@ -131,20 +173,14 @@ def _write_json_atomic(path: Path, data: object) -> None:
     os.replace(tmp, path)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _file_info(path: Path, fmt: str, *, name: str, source: str, sha256: str | None = None) -> ModelInfo:
+    files = model_files(path).files
     return ModelInfo(
         name=name,
         path=str(path.resolve()),
         format=fmt,
-        size_bytes=path.stat().st_size,
-        sha256=sha256 or sha256_file(path),
+        size_bytes=sum(f.stat().st_size for f in files),
+        sha256=sha256 or model_sha256(files),
         source=source,
+        files=tuple(str(f.resolve()) for f in files[1:]),
     )
