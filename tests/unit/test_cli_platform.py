@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -94,9 +95,61 @@ def test_table_output(
         "153.6 GFLOP/s",
         "theoretical",
         "9.0 ops/byte",
-        "| Target Device | CPU (%) |",
+        "Target Device (guide, Step 2)",
+        "Speed (TOPS/s)               FP32 0.15; INT8 0.61 TOPS (theoretical)",
     ):
         assert expected in out, expected
+    assert "fp32_simd (NEON)" in out and "2 × 128-bit FMA pipes" in out  # "how" sits under the table
+
+
+def test_shared_explanations_are_printed_once(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fake_characterize: list[dict[str, Any]]
+) -> None:
+    result = run_cli(capsys, monkeypatch, "platform", "--no-store", "--threads", "12")
+    assert result.code == 0, result.err
+    policies = [line for line in result.out.splitlines() if "cpufreq policy" in line]
+    assert len(policies) == 12
+    refs = {line.rstrip("│ ").rsplit("│", 1)[-1].strip() for line in policies}
+    assert len(refs) == 1  # twelve rows, one reference …
+    (ref,) = refs
+    explained = [line for line in result.out.splitlines() if line.lstrip().startswith(ref + " ")]
+    assert explained == [f"{ref} kernel's requested frequency, not firmware throttling"]  # … explained once
+
+
+@pytest.mark.parametrize("machine", ["pi5", "x86"])
+def test_report_fits_80_columns_without_trailing_spaces(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_characterize: list[dict[str, Any]],
+    machine: str,
+) -> None:
+    from edgebench.cli._common import console
+
+    monkeypatch.setattr(console, "_width", 80)  # what a piped run gets without COLUMNS
+    threads = "12" if machine == "x86" else "4"
+    result = run_cli(capsys, monkeypatch, "platform", "--no-store", "--threads", threads)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    assert [line for line in lines if line != line.rstrip()] == []
+    peaks = lines[next(i for i, line in enumerate(lines) if line.startswith("Peaks (")) :]
+    rows = peaks[: next(i for i, line in enumerate(peaks) if line.startswith("└"))]
+    # 3 measured + 2 theoretical + 1 ridge: one line each (the "how" column used to wrap each over ~20 lines)
+    assert len([line for line in rows if line.startswith("│")]) == 6
+
+
+def test_report_fits_80_columns_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fake_characterize: list[dict[str, Any]]
+) -> None:
+    from edgebench.cli._common import console
+
+    monkeypatch.setattr(console, "_width", 80)
+    monkeypatch.setattr(console, "_force_terminal", True)  # the TTY path prints through Rich directly
+    result = run_cli(capsys, monkeypatch, "platform", "--no-store", "--threads", "12")
+    assert result.code == 0, result.err
+    visible = re.sub(r"\x1b\[[0-9;]*m", "", result.out).splitlines()
+    assert max(len(line) for line in visible) <= 80, max(visible, key=len)
+    assert "fix: sudo chmod a+r" in result.out
 
 
 def test_permission_fix_is_printed(
@@ -122,22 +175,64 @@ def test_markdown_row(
     assert "FP32 61.2 GFLOP/s (measured)" in lines[2]
 
 
+DURATION_RANGE = "--duration must be a finite number of seconds in [0.05, 3600], got "
+THREADS_RANGE = "--threads must be a whole number of threads in [1, 1024], got "
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--threads", "0"), "--threads must be at least 1"),
-        (("--duration", "-1"), "--duration must be positive"),
-        (("--duration", "0", "--quick"), "--duration must be positive"),
+        (("--threads", "0"), THREADS_RANGE + "0"),
+        (("--threads", "-1"), THREADS_RANGE + "-1"),
+        (("--threads", "1025"), THREADS_RANGE + "1025"),
+        (("--threads", "9" * 40), THREADS_RANGE + "9" * 16 + "…"),
+        (("--duration", "inf"), DURATION_RANGE + "inf"),
+        (("--duration", "-inf"), DURATION_RANGE + "-inf"),
+        (("--duration", "nan"), DURATION_RANGE + "nan"),
+        (("--duration", "1e300"), DURATION_RANGE + "1e+300"),
+        (("--duration", "1e400"), DURATION_RANGE + "inf"),  # the float parser overflows to inf
+        (("--duration", "-1"), DURATION_RANGE + "-1"),
+        (("--duration", "0", "--quick"), DURATION_RANGE + "0"),  # checked even when no microbenchmark runs
+        (("--duration", "0.01"), DURATION_RANGE + "0.01"),
+        (("--duration", "3601"), DURATION_RANGE + "3601"),
+        (("--threads", "abc"), "Invalid value for '--threads'"),
+        (("--threads", "2.5"), "Invalid value for '--threads'"),
+        (("--threads", ""), "Invalid value for '--threads'"),
+        (("--duration", "abc"), "Invalid value for '--duration'"),
+        (("--duration", "2s"), "Invalid value for '--duration'"),
+        (("--threads",), "Option '--threads' requires an argument"),
+        (("--json", "--markdown"), "--json and --markdown cannot be combined"),
+        (("--bogus",), "No such option: --bogus"),
+        (("extra",), "Got unexpected extra argument"),
     ],
 )
 def test_bad_options(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], message: str
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_characterize: list[dict[str, Any]],
+    args: tuple[str, ...],
+    message: str,
 ) -> None:
     result = run_cli(capsys, monkeypatch, "platform", "--no-store", *args)
     assert result.code == 2
-    assert result.err.startswith(f"Error: {message}")
-    assert len(result.err.strip().splitlines()) == 1
+    assert result.err.startswith(f"Error: {message}"), result.err
+    assert len(result.err.strip().splitlines()) == 1 and "(hint: " in result.err
+    assert "Traceback" not in result.err
     assert result.out == ""
+    assert fake_characterize == []  # refused before detection or any microbenchmark
+
+
+def test_bad_db_fails_before_measuring(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_characterize: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    result = run_cli(capsys, monkeypatch, "platform", "--db", str(tmp_path))
+    assert result.code == 7
+    assert result.err.startswith(f"Error: results database {tmp_path} is a directory (hint: ")
+    assert len(result.err.strip().splitlines()) == 1
+    assert fake_characterize == []
 
 
 def test_record_is_stored(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -97,15 +97,17 @@ def test_config_validation() -> None:
         MicrobenchConfig(threads=0)
     with pytest.raises(UsageError, match="duration"):
         MicrobenchConfig(threads=1, duration_s=0)
+    with pytest.raises(UsageError, match="duration must be a positive finite number, got inf"):
+        MicrobenchConfig(threads=1, duration_s=float("inf"))  # would loop for ever
 
 
 def test_characterize_with_microbenchmarks() -> None:
     messages: list[str] = []
-    report = characterize(threads=1, duration_s=0.01, matmul_n=32, stream_bytes=64 * 1024, progress=messages.append)
+    report = characterize(threads=1, duration_s=0.05, matmul_n=32, stream_bytes=64 * 1024, progress=messages.append)
     names = [p.name for p in report.peaks]
     assert names == ["fp32_matmul_numpy", "fp32_matmul_ort", "int8_matmulinteger_ort", "stream_copy", "stream_triad"]
     assert all(p.state == "measured" for p in report.peaks)
-    assert report.microbench_threads == 1 and report.microbench_duration_s == 0.01
+    assert report.microbench_threads == 1 and report.microbench_duration_s == 0.05
     assert report.ridge("fp32") is not None and report.ridge("fp32") > 0  # type: ignore[operator]
     assert any("numpy" in m for m in messages)
     assert "(measured)" in report.to_markdown_row()

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,6 +130,7 @@ def test_target_device_row_pi5(tmp_path: Path) -> None:
     row = report.to_markdown_row()
     cells = [c.strip() for c in row.strip("|").split(" | ")]
     assert len(cells) == len(TARGET_DEVICE_COLUMNS) == 11
+    assert list(report.target_device_cells()) == cells  # what the console lists, one line per column
     assert cells[0] == f"{PI5_MODEL} (4× Cortex-A76 @ 2.40 GHz)"
     assert cells[1] == "–"  # CPU % needs a benchmark run
     assert cells[2] == "none detected"
@@ -143,11 +145,26 @@ def test_target_device_row_pi5(tmp_path: Path) -> None:
     assert table.splitlines()[0].startswith("| Target Device | CPU (%) | AI Accelerator (GPU/NPU) |")
 
 
-def test_bad_arguments() -> None:
-    with pytest.raises(UsageError):
-        characterize(threads=0)
-    with pytest.raises(UsageError):
-        characterize(duration_s=-1)
+_DURATION = "duration_s must be a finite number of seconds in [0.05, 3600], got "
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"threads": 0}, "threads must be a whole number of threads in [1, 1024], got 0"),
+        ({"threads": True}, "threads must be a whole number of threads in [1, 1024], got True"),
+        ({"threads": 2.5}, "threads must be a whole number of threads in [1, 1024], got 2.5"),
+        ({"duration_s": -1}, _DURATION + "-1"),
+        ({"duration_s": float("nan")}, _DURATION + "nan"),
+        ({"duration_s": float("inf")}, _DURATION + "inf"),
+        ({"duration_s": 10**400}, _DURATION + "1000000000000000…"),  # too large for a float: no OverflowError
+    ],
+)
+def test_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        characterize(quick=True, **kwargs)
+    assert info.value.message == message
+    assert info.value.hint and "=" in info.value.hint  # the API hint shows a keyword argument, not a flag
 
 
 def test_quick_on_this_machine_runs_no_microbenchmark() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from edgebench.errors import ModelError
 from edgebench.zoo import ZOO, cache_dir_for, resolve_model
+from edgebench.zoo.export import quiet_stdout
 from tests.cli_helpers import run_cli
 from tests.conftest import make_onnx
 
@@ -57,12 +59,62 @@ def test_unknown_names_and_paths() -> None:
         resolve_model("models/missing.onnx")
 
 
-def test_zoo_list_piped_into_pull(capsys, monkeypatch, tmp_path: Path, counting_zoo: list[Path]) -> None:
+def test_zoo_list_piped_into_pull(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, counting_zoo: list[Path]
+) -> None:
     listed = run_cli(capsys, monkeypatch, "zoo", "list")
-    assert "efficientnet-lite0" in listed.out and "Apache-2.0" in listed.out
-    monkeypatch.setattr(sys, "stdin", io.StringIO(listed.out))
+    header, *rows = listed.out.splitlines()
+    assert header == "# name\ttask\tinput\tlabels\tlicence"  # a comment line, so `zoo pull` skips it
+    assert rows == [
+        "efficientnet-lite0\tImage Classification\t1x3x224x224\timagenet-1k (1000 classes, torchvision order)"
+        "\tApache-2.0"
+    ]
+    monkeypatch.setattr(sys, "stdin", io.StringIO(listed.out + "\n"))
     pulled = run_cli(capsys, monkeypatch, "zoo", "pull", "--cache-dir", str(tmp_path))
     assert pulled.code == 0, pulled.err
     assert "efficientnet-lite0:" in pulled.out and len(counting_zoo) == 1
     bad = run_cli(capsys, monkeypatch, "zoo", "pull", "nope", "--cache-dir", str(tmp_path))
     assert bad.code == 3 and bad.err.startswith("Error: unknown zoo model 'nope'")
+
+
+def test_zoo_list_on_a_terminal_has_a_header_and_fits_80_columns(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from edgebench.cli._common import console
+
+    monkeypatch.setattr(console, "_force_terminal", True)
+    monkeypatch.setattr(console, "_width", 80)
+    listed = run_cli(capsys, monkeypatch, "zoo", "list")
+    assert listed.code == 0, listed.err
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", listed.out).splitlines()
+    assert lines[0].startswith("Zoo models (edgebench zoo pull NAME)")
+    assert [cell.strip() for cell in lines[2].strip("┃").split("┃")] == ["name", "task", "input", "licence"]
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in listed.out  # nothing ellipsised at 80 columns
+    flat = " ".join(listed.out.split())
+    assert "preprocessing tf-inception: resize short side 256 bicubic, centre-crop 224, (x-127)/128" in flat
+
+
+def test_export_drops_the_weight_package_chatter(capsys: pytest.CaptureFixture[str]) -> None:
+    def build() -> int:
+        print("Loaded pretrained weights for efficientnet-lite0")
+        print("unexpected: something else")
+        return 7
+
+    assert quiet_stdout(build) == 7
+    captured = capsys.readouterr()
+    assert captured.out == ""  # stdout stays clean for --json
+    assert captured.err == "unexpected: something else\n"  # unknown output is not swallowed
+
+
+def test_export_failure_keeps_what_was_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    def build() -> int:
+        print("Loaded pretrained weights for efficientnet-lite0")
+        print("size mismatch for _fc.weight")
+        raise RuntimeError("Error(s) in loading state_dict")
+
+    with pytest.raises(RuntimeError, match="state_dict"):
+        quiet_stdout(build)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "size mismatch for _fc.weight" in captured.err

@@ -18,8 +18,11 @@ from rich.text import Text
 from edgebench.cli._common import console, err_console
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from edgebench.platform import PlatformReport
     from edgebench.platform.sensors import SensorStatus
+    from edgebench.stores import SQLiteStore
 
 _STATE_STYLE = {"readable": "green", "permission_denied": "yellow", "absent": "dim", "available": "green"}
 
@@ -34,8 +37,12 @@ def platform(
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print the guide's Target Device row (Markdown).")
     ] = False,
-    threads: Annotated[int | None, typer.Option(help="Threads for the microbenchmarks (default: usable CPUs).")] = None,
-    duration: Annotated[float, typer.Option(help="Seconds per microbenchmark (best of the runs that fit).")] = 2.0,
+    threads: Annotated[
+        int | None, typer.Option(help="Threads for the microbenchmarks, 1-1024 (default: usable CPUs).")
+    ] = None,
+    duration: Annotated[
+        float, typer.Option(help="Seconds per microbenchmark, 0.05-3600 (best of the runs that fit).")
+    ] = 2.0,
     db: Annotated[Path | None, typer.Option(help="Results database (default: user data dir).")] = None,
     store: Annotated[bool, typer.Option(help="Save the platform record in the results database.")] = True,
 ) -> None:
@@ -43,10 +50,11 @@ def platform(
     from edgebench import platform as eb_platform
     from edgebench.errors import UsageError
 
-    if threads is not None and threads < 1:
-        raise UsageError(f"--threads must be at least 1, got {threads}", hint="e.g. --threads 4")
-    if not duration > 0:
-        raise UsageError(f"--duration must be positive, got {duration}", hint="e.g. --duration 2")
+    eb_platform.check_options(threads, duration, cli=True)
+    if json_out and markdown:
+        raise UsageError("--json and --markdown cannot be combined", hint="pick one; each prints one format on stdout")
+    # Opened first so a bad --db fails now, not after a quarter of a minute of microbenchmarks.
+    results = _open_store(db) if store else None
     quiet = json_out or markdown
     report = eb_platform.characterize(
         quick=quick,
@@ -54,7 +62,7 @@ def platform(
         duration_s=duration,
         progress=None if quiet else (lambda message: err_console.print(f"[dim]{message}[/dim]")),
     )
-    record_id = _store(report, db) if store else None
+    record_id = results.put_platform(report.to_dict()) if results else None
     if json_out:
         data = report.to_dict()
         if record_id:
@@ -69,10 +77,10 @@ def platform(
         err_console.print(f"[dim]Stored platform record {record_id}[/dim]")
 
 
-def _store(report: PlatformReport, db: Path | None) -> str:
+def _open_store(db: Path | None) -> SQLiteStore:
     from edgebench.stores import open_store
 
-    return open_store(db).put_platform(report.to_dict())
+    return open_store(db)
 
 
 def _print_markdown(report: PlatformReport) -> None:
@@ -82,16 +90,56 @@ def _print_markdown(report: PlatformReport) -> None:
 
 
 def print_report(report: PlatformReport) -> None:
-    """The Rich tables, then the Target Device row (Markdown) for pasting into a report."""
-    console.print(_machine_table(report))
-    console.print(_accelerator_table(report))
-    console.print(_runtime_table(report))
-    console.print(_sensor_table(report.sensors))
-    console.print(_peak_table(report))
-    for note in report.notes:
-        console.print(f"[yellow]Note:[/yellow] {escape(note)}")
-    console.print("\nTarget Device (guide, Step 2):", markup=False)
-    _print_markdown(report)
+    """The tables, long explanations under them, then the guide's Target Device row as a list.
+
+    Every line fits the console width (80 when piped, unless COLUMNS says otherwise).  Piped output has
+    no trailing spaces: Rich pads cells to their column width, which breaks diffs and golden files.
+    """
+    parts = _report_parts(report)
+    if console.is_terminal:
+        for part in parts:
+            console.print(part, soft_wrap=False)
+        return
+    with console.capture() as captured:
+        for part in parts:
+            console.print(part, soft_wrap=False)
+    typer.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+
+
+def _report_parts(report: PlatformReport) -> list[RenderableType]:
+    parts: list[RenderableType] = [_machine_table(report), _accelerator_table(report), _runtime_table(report)]
+    parts += _sensor_section(report.sensors)
+    parts += _peak_section(report)
+    parts += [Text.assemble(("Note: ", "yellow"), note) for note in report.notes]
+    parts += _target_device(report)
+    return parts
+
+
+class _Notes:
+    """Long explanations collected while a table is built, printed once under it as ``[n] text``.
+
+    A cell holds only the reference, so no column is squeezed into a tall ribbon at 80 columns, and
+    a text shared by many rows (twelve cpufreq policies) is printed once.
+    """
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+
+    def ref(self, text: str | None) -> Text:
+        if not text:
+            return Text("")
+        number = self._numbers.setdefault(text, len(self._numbers) + 1)
+        return Text(f"[{number}]")
+
+    def renderables(self) -> list[RenderableType]:
+        if not self._numbers:
+            return []
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_column(overflow="fold")  # wraps at words; folds only a path longer than the line
+        for text, number in self._numbers.items():
+            grid.add_row(Text(f"[{number}]"), Text(text))
+        return [grid]
 
 
 def _machine_table(report: PlatformReport) -> Table:
@@ -172,7 +220,7 @@ def _accelerator_table(report: PlatformReport) -> Table:
 
 def _runtime_table(report: PlatformReport) -> Table:
     table = Table(title="Runtimes", title_justify="left")
-    for column in ("runtime", "version", "devices / execution providers", "note"):
+    for column in ("runtime", "version", "devices / providers", "note"):
         table.add_column(column, overflow="fold")
     for rt in report.runtimes:
         style = _STATE_STYLE.get(rt.state, "red")
@@ -185,36 +233,53 @@ def _runtime_table(report: PlatformReport) -> Table:
     return table
 
 
-def _sensor_table(sensors: tuple[SensorStatus, ...]) -> Table:
+def _sensor_section(sensors: tuple[SensorStatus, ...]) -> list[RenderableType]:
+    notes = _Notes()
     table = Table(title="Power / thermal / frequency sensors", title_justify="left")
-    for column in ("sensor", "kind", "state", "value", "detail / fix"):
+    for column in ("sensor", "kind", "state", "value"):
         table.add_column(column, overflow="fold")
+    table.add_column("note", no_wrap=True)
     for s in sensors:
         style = _STATE_STYLE.get(s.state, "red")
-        note = f"fix: {s.fix}" if s.fix else (s.detail or "")
-        table.add_row(escape(s.name), s.kind, f"[{style}]{s.state}[/{style}]", _value(s.value, s.unit), escape(note))
-    return table
+        note = f"fix: {s.fix}" if s.fix else s.detail
+        table.add_row(Text(s.name), s.kind, Text(s.state, style=style), _value(s.value, s.unit), notes.ref(note))
+    return [table, *notes.renderables()]
 
 
-def _peak_table(report: PlatformReport) -> Table:
+def _peak_section(report: PlatformReport) -> list[RenderableType]:
+    notes = _Notes()
     title = "Peaks (measured" + (f", {report.microbench_threads} thread(s)" if report.microbench_threads else "") + ")"
     table = Table(title=title, title_justify="left")
-    for column in ("metric", "value", "label", "how"):
+    for column in ("metric", "value", "label"):
         table.add_column(column, overflow="fold")
+    table.add_column("how", no_wrap=True)
     if not report.peaks:
-        table.add_row("microbenchmarks", "–", "skipped", "--quick: run without it to measure peaks")
+        table.add_row("microbenchmarks", "–", "skipped", notes.ref("--quick: run without it to measure peaks"))
     for p in report.peaks:
         value = _rate(p.value, p.unit) if p.value is not None else "–"
         label = p.state if p.state != "measured" else f"measured, best of {p.runs}"
-        table.add_row(p.name, value, label, escape(f"{p.method}; {p.detail}" if p.detail else p.method))
+        table.add_row(Text(p.name), value, label, notes.ref(f"{p.method}; {p.detail}" if p.detail else p.method))
     for t in report.theoretical:
         value = _rate(t.ops_per_s, "FLOP/s" if t.precision == "fp32" else "OP/s") if t.ops_per_s else "–"
         how = "; ".join((t.formula, *t.assumptions))
-        table.add_row(f"{t.name} ({t.isa or 'ISA ?'})", value, "theoretical", escape(how))
+        table.add_row(Text(f"{t.name} ({t.isa or 'ISA ?'})"), value, "theoretical", notes.ref(how))
     for r in report.ridge_points:
         value = f"{r.value:.1f} ops/byte" if r.value is not None else "–"
-        table.add_row(f"ridge point {r.precision}", value, "derived", r.detail)
-    return table
+        table.add_row(f"ridge point {r.precision}", value, "derived", notes.ref(r.detail))
+    return [table, *notes.renderables()]
+
+
+def _target_device(report: PlatformReport) -> list[RenderableType]:
+    """One line per column: the Markdown row is ~250 characters wide, so it is printed by --markdown."""
+    from edgebench.platform.report import TARGET_DEVICE_COLUMNS
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for column, cell in zip(TARGET_DEVICE_COLUMNS, report.target_device_cells(), strict=True):
+        grid.add_row(column, Text(cell))
+    title = Text("\nTarget Device (guide, Step 2); as a Markdown row: edgebench platform --markdown")
+    return [title, grid]
 
 
 def _why(reasons: dict[str, str], key: str) -> str:

@@ -6,6 +6,7 @@ onnxruntime, torch and pynvml are imported only inside the functions that need t
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -27,7 +28,20 @@ from edgebench.platform.sensors import CommandRunner, ReadCheck, discover_sensor
 from edgebench.platform.system import detect_accelerators, detect_system
 from edgebench.platform.theoretical import TheoreticalPeak, theoretical_peaks
 
-__all__ = ["SCHEMA_VERSION", "PlatformReport", "characterize", "default_threads"]
+__all__ = [
+    "DURATION_RANGE_S",
+    "SCHEMA_VERSION",
+    "THREADS_RANGE",
+    "PlatformReport",
+    "characterize",
+    "check_options",
+    "default_threads",
+]
+
+# More threads than any edge board has CPUs, yet few enough that spawning them cannot exhaust the host.
+THREADS_RANGE = (1, 1024)
+# Under 50 ms a "best of" is mostly warm-up and timer noise; over an hour per kernel is a typo, not a plan.
+DURATION_RANGE_S = (0.05, 3600.0)
 
 
 def default_threads() -> int:
@@ -36,6 +50,45 @@ def default_threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def check_options(threads: int | None, duration_s: float, *, cli: bool = False) -> None:
+    """Refuse microbenchmark settings outside the stated ranges, naming the CLI flag or the argument.
+
+    Called before anything runs, so ``--duration inf`` fails in milliseconds, not after detection.
+    """
+    t_name, d_name = ("--threads", "--duration") if cli else ("threads", "duration_s")
+    sep = " " if cli else "="
+    lo_t, hi_t = THREADS_RANGE
+    if threads is not None and not _whole_in(threads, lo_t, hi_t):
+        raise UsageError(
+            f"{t_name} must be a whole number of threads in [{lo_t}, {hi_t}], got {_shown(threads)}",
+            hint=f"e.g. {t_name}{sep}4, or leave it out to use every CPU this process may run on",
+        )
+    lo_d, hi_d = DURATION_RANGE_S
+    if not _finite_in(duration_s, lo_d, hi_d):
+        raise UsageError(
+            f"{d_name} must be a finite number of seconds in [{lo_d:g}, {hi_d:g}], got {_shown(duration_s)}",
+            hint=f"e.g. {d_name}{sep}2, the default",
+        )
+
+
+def _whole_in(value: object, lo: int, hi: int) -> bool:
+    # bool is an int subclass: threads=True would otherwise pass as 1
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+
+
+def _finite_in(value: object, lo: float, hi: float) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    # range first: math.isfinite() overflows on a huge int; NaN fails the range test, isfinite says so plainly
+    return lo <= value <= hi and math.isfinite(value)
+
+
+def _shown(value: object) -> str:
+    """The offending value, short enough for one line (a 300-digit integer is not worth printing)."""
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= 20 else text[:16] + "…"
 
 
 def characterize(
@@ -56,10 +109,7 @@ def characterize(
     ``root``, ``runner``, ``can_read`` and ``nvml_loader`` exist so tests can describe fake machines;
     the microbenchmarks always run on the real one.
     """
-    if threads is not None and threads < 1:
-        raise UsageError(f"threads must be at least 1, got {threads}", hint="use --threads 1 or more")
-    if not duration_s > 0:
-        raise UsageError(f"duration must be positive, got {duration_s}", hint="e.g. --duration 2")
+    check_options(threads, duration_s)
     say = progress or (lambda _message: None)
     say("detecting hardware, runtimes and sensors…")
     cpu = detect_cpu(root)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -58,8 +59,10 @@ class MicrobenchConfig:
     def __post_init__(self) -> None:
         if self.threads < 1:
             raise UsageError(f"threads must be at least 1, got {self.threads}", hint="use --threads 1 or more")
-        if not self.duration_s > 0:
-            raise UsageError(f"duration must be positive, got {self.duration_s}", hint="e.g. --duration 2")
+        if not (math.isfinite(self.duration_s) and self.duration_s > 0):  # inf passes "> 0" and never ends
+            raise UsageError(
+                f"duration must be a positive finite number, got {self.duration_s}", hint="e.g. duration_s=2"
+            )
         if self.matmul_n < 1 or self.stream_bytes < 8 or self.min_runs < 1:
             raise UsageError("matrix size, array size and run count must be positive")
 

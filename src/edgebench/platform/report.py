@@ -81,7 +81,11 @@ class PlatformReport:
 
     def to_markdown_row(self) -> str:
         """This machine as one row of the guide's Target Device table (``–`` where a run is needed)."""
-        cells = (
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in self.target_device_cells()) + " |"
+
+    def target_device_cells(self) -> tuple[str, ...]:
+        """The row's cells, in the order of ``TARGET_DEVICE_COLUMNS`` (unescaped, for non-Markdown output)."""
+        return (
             self._device_cell(),
             DASH,
             self._accelerator_cell(),
@@ -94,7 +98,6 @@ class PlatformReport:
             DASH,
             self._temperature_cell(),
         )
-        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
     def _device_cell(self) -> str:
         clusters = " + ".join(

