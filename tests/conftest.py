@@ -56,5 +56,12 @@ def quick_spec(model_path: Path, **kw: object) -> RunSpec:
 
 
 def fake_spec(model_path: Path, **kw: object) -> RunSpec:
-    """The same on the fake backend, in this process (virtual clock: instant)."""
-    return quick_spec(model_path, **{"backend": "fake", "inline": True, **kw})
+    """The same on the fake backend (virtual clock: instant); one process unless told otherwise."""
+    return quick_spec(model_path, **{"backend": "fake", "processes": 1, **kw})
+
+
+def run_inline(spec: RunSpec):  # type: ignore[no-untyped-def]
+    """Validate, resolve and measure ``spec`` in this process (no store), as `bench --executor inline` does."""
+    from edgebench.engine.bench import run_benchmark
+
+    return run_benchmark(spec, store=None, executor="inline")

@@ -63,11 +63,24 @@ def test_fake_bench_json_and_results_commands(capsys, monkeypatch, tiny_onnx: Pa
         (["--backend", "nope"], 2, "unknown backend 'nope'"),
         (["--backend", "openvino"], 4, "not part of this edgebench version"),
         (["--ep", "CUDAExecutionProvider"], 4, "CUDAExecutionProvider is not available"),
-        (["--min-time", "-1"], 2, "must not be negative"),
-        (["--max-time", "0"], 2, "must be positive"),
-        (["--threads", "0"], 2, "positive integer"),
+        (["--min-time", "-1"], 2, "--min-time must be a finite number in [0, 86400] seconds"),
+        (["--max-time", "0"], 2, "--max-time must be a finite number in (0, 86400]"),
+        (["--max-time", "nan"], 2, "--max-time must be a finite number"),
+        (["--max-time", "inf"], 2, "--max-time must be a finite number"),
+        (["--warmup-time", "inf"], 2, "--warmup-time must be a finite number"),
+        (["--target-ci", "nan"], 2, "--target-ci must be a finite number"),
+        (["--target-ci", "2"], 2, "--target-ci must be a finite number in [0, 0.5]"),
+        (["--threads", "0"], 2, "--threads must be an integer in [1,"),
+        (["--threads", "100000"], 2, "--threads must be an integer in [1,"),
+        (["--threads", "64"], 2, "use --force"),
+        (["--seed", "-1"], 2, "--seed must be an integer in [0,"),
+        (["--processes", "0"], 2, "--processes must be an integer in [1,"),
+        (["--backend-option", "nope=1"], 2, "onnxruntime.nope: unknown option"),
+        (["--backend-option", "inter_op_threads=0"], 2, "onnxruntime.inter_op_threads: must be ≥ 1"),
+        (["--backend", "fake", "--ep", "CPUExecutionProvider"], 2, "--ep is an ONNX Runtime option"),
+        (["--runtime-log-level", "loud"], 2, "unknown --runtime-log-level"),
         (["--batch", "100000000"], 3, "limit"),
-        (["--graph-opt", "fastest"], 2, "graph optimization level"),
+        (["--graph-opt", "fastest"], 2, "onnxruntime.graph_optimization: must be 'disable'"),
         (["--session-config", "novalue"], 2, "bad --session-config"),
     ],
 )
@@ -145,20 +158,63 @@ def test_results_errors(capsys, monkeypatch, tmp_path: Path, db: Path) -> None:
 
 
 def test_crash_in_worker_becomes_a_failed_record(capsys, monkeypatch, tiny_onnx: Path, db: Path) -> None:
-    """A segfaulting runtime is isolated in its process: failed record with the signal, exit 6."""
-    from edgebench.engine import launcher
-    from edgebench.records import RunSpec
-    from edgebench.stores import open_store
-    from edgebench.zoo import resolve_model
+    """A segfaulting runtime is isolated in its process: stored failed record with the signal, exit 6."""
+    res = bench(capsys, monkeypatch, str(tiny_onnx), "--backend", "fake", "--backend-option", "crash=segfault",
+                "--db", str(db), "--processes", "1", *FAST)
+    assert_one_line_error(res, 6, "SIGSEGV")
+    listed = run_cli(capsys, monkeypatch, "results", "export", "--format", "json", "--db", str(db))
+    (stored,) = json.loads(listed.out)
+    assert stored["status"] == "failed" and stored["error"]["exit_signal"] == 11
+    assert stored["environment"]["captured_by"] == "worker"  # the worker wrote its environment first
 
-    spec = RunSpec(
-        model=str(tiny_onnx), model_path=str(tiny_onnx), backend="fake", backend_options={"fake_crash": "segfault"}
-    )
-    rec = launcher.run(spec, resolve_model(str(tiny_onnx)).info)
-    assert rec.status == "failed" and rec.error is not None
-    assert rec.error.exit_signal == 11 and "SIGSEGV" in rec.error.message
-    open_store(db).put(rec)
-    assert open_store(db).get(rec.id).error == rec.error
+
+def test_user_errors_found_in_the_worker_store_nothing(capsys, monkeypatch, tmp_path: Path, db: Path) -> None:
+    import numpy as np
+
+    model = make_onnx(tmp_path / "m.onnx")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    np.savez(tmp_path / "floats.npz", x=np.full((1, 16), 0.5))
+    for inputs, needle in (("empty.npz", "cannot read inputs file"), ("floats.npz", None)):
+        res = bench(capsys, monkeypatch, str(model), "--inputs", str(tmp_path / inputs), "--db", str(db),
+                    "--processes", "1", *FAST)
+        if needle:
+            assert_one_line_error(res, 2, needle)
+        else:
+            assert res.code == 0, res.err
+    int_model = make_onnx(tmp_path / "i.onnx", dtype="int64")
+    res = bench(capsys, monkeypatch, str(int_model), "--inputs", str(tmp_path / "floats.npz"), "--db", str(db),
+                "--processes", "1", *FAST)
+    assert_one_line_error(res, 2, "would change its values")
+    rows = run_cli(capsys, monkeypatch, "results", "export", "--format", "json", "--db", str(db))
+    assert len(json.loads(rows.out)) == 1  # only the good run was stored
+
+
+def test_several_variants_are_interleaved_and_compared(capsys, monkeypatch, tiny_onnx: Path, db: Path) -> None:
+    res = bench(capsys, monkeypatch, str(tiny_onnx), str(tiny_onnx), "--backend", "fake", "--inline",
+                "--processes", "2", "--db", str(db), *FAST)
+    assert res.code == 0, res.err
+    progress = [line for line in res.err.splitlines() if line.startswith("[")]
+    assert [p.split("·")[-1].strip() for p in progress] == ["process 1/2…", "process 1/2…", "process 2/2…",
+                                                             "process 2/2…"]  # A B A B, not A A B B
+    assert "Comparison" in res.out and "1 (baseline)" in res.out and "×" in res.out
+
+
+def test_max_time_alone_pulls_the_default_minimum_down(capsys, monkeypatch, tiny_onnx: Path, db: Path) -> None:
+    res = bench(capsys, monkeypatch, str(tiny_onnx), "--backend", "fake", "--inline", "--max-time", "0.5",
+                "--processes", "1", "--db", str(db), "--json")
+    assert res.code == 0, res.err
+    assert json.loads(res.out)["spec"]["min_time_s"] == 0.5
+    res = bench(capsys, monkeypatch, str(tiny_onnx), "--backend", "fake", "--min-time", "2", "--max-time", "1")
+    assert_one_line_error(res, 2, "--min-time 2 exceeds --max-time 1")
+
+
+def test_backends_command_lists_options(capsys, monkeypatch) -> None:
+    res = run_cli(capsys, monkeypatch, "backends", "--json")
+    rows = {r["name"]: r for r in json.loads(res.out)}
+    assert rows["onnxruntime"]["formats"] == ["onnx"]
+    names = {o["name"] for o in rows["onnxruntime"]["options"]}
+    assert {"providers", "graph_optimization", "session_config"} <= names
+    assert run_cli(capsys, monkeypatch, "--version").out.startswith("edgebench ")
 
 
 def test_help_imports_no_runtime() -> None:
@@ -196,6 +252,7 @@ def test_public_api_is_explicit() -> None:
         "analyze",
         "bench",
         "characterize",
+        "compare",
         "record_from_json",
         "record_to_json",
     }

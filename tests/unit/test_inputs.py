@@ -72,10 +72,19 @@ def test_generated_data_is_seeded_and_dtype_correct() -> None:
 
 def test_real_inputs_from_npy_and_npz(tmp_path: Path) -> None:
     np.save(tmp_path / "one.npy", np.ones((1, 3, 224, 224)))
-    feeds = inputs.load_file(tmp_path / "one.npy", [IMG])
-    assert feeds["img"].dtype == np.float32
-    np.savez(tmp_path / "many.npz", ids=np.zeros((1, 8)))
-    assert inputs.load_file(tmp_path / "many.npz", [IDS])["ids"].dtype == np.int64
+    feeds, notes = inputs.load_file(tmp_path / "one.npy", [IMG])
+    assert feeds["img"].dtype == np.float32 and notes == ["one.npy: img cast from float64 to float32"]
+    np.savez(tmp_path / "many.npz", ids=np.zeros((1, 8), dtype=np.int32), extra=np.zeros(2))
+    feeds, notes = inputs.load_file(tmp_path / "many.npz", [IDS])
+    assert feeds["ids"].dtype == np.int64
+    assert notes == ["many.npz: key 'extra' is not a model input and was ignored",
+                     "many.npz: ids cast from int32 to int64"]
+    np.savez(tmp_path / "lossy.npz", ids=np.full((1, 8), 0.5))
+    with pytest.raises(UsageError, match="would change its values"):
+        inputs.load_file(tmp_path / "lossy.npz", [IDS])
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(UsageError, match="cannot read inputs file"):
+        inputs.load_file(tmp_path / "empty.npz", [IDS])
     with pytest.raises(UsageError, match="lacks input"):
         inputs.load_file(tmp_path / "many.npz", [IMG])
     with pytest.raises(UsageError, match="does not exist"):

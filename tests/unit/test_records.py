@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from edgebench.engine import launcher
 from edgebench.errors import SchemaError
 from edgebench.records import (
     SCHEMA_VERSION,
@@ -15,13 +14,12 @@ from edgebench.records import (
     record_to_dict,
     record_to_json,
 )
-from edgebench.zoo import resolve_model
-from tests.conftest import fake_spec
+from tests.conftest import fake_spec, run_inline
 
 
 @pytest.fixture
 def record(tiny_onnx: Path):
-    return launcher.run(fake_spec(tiny_onnx, batch=2), resolve_model(str(tiny_onnx)).info)
+    return run_inline(fake_spec(tiny_onnx, batch=2))
 
 
 def test_json_round_trip_is_lossless(record) -> None:
@@ -83,3 +81,30 @@ def test_summary_has_the_documented_keys_in_si_units(record) -> None:
 
 def tiny_size(record) -> int:
     return Path(record.spec.model_path).stat().st_size
+
+
+def test_v1_records_migrate_on_load() -> None:
+    v1 = json.loads((Path(__file__).parents[1] / "golden" / "record_v1.json").read_text())
+    assert v1["schema_version"] == 1 and "inline" in v1["spec"]
+    record = record_from_dict(v1)
+    assert record.schema_version == SCHEMA_VERSION and record.executor == ("inline" if v1["spec"]["inline"] else "local")
+    assert record.spec.max_input_bytes == v1["spec"]["backend_options"].get("max_input_bytes", 2 * 1024**3)
+    assert "max_input_bytes" not in record.spec.backend_options
+    assert record.summary.ci_method == v1["summary"]["ci_method"]  # the method it was computed with
+    assert record.scenario.name == "single_stream" and record.spec_hash
+    assert record_from_json(record_to_json(record)) == record  # and it round-trips as v2
+
+
+def test_specs_are_hashable_and_spec_hash_is_stable(tiny_onnx: Path) -> None:
+    from edgebench.records import RunSpec, spec_hash
+
+    a = RunSpec(model="x", shapes={"in": [1, 3]}, backend_options={"providers": ["CPUExecutionProvider"]})
+    b = RunSpec(model="renamed", model_path="/elsewhere", shapes={"in": (1, 3)}, tags=("t",),
+                backend_options={"providers": ("CPUExecutionProvider",)})
+    assert hash(a) == hash(RunSpec(model="x", shapes={"in": (1, 3)}, backend_options=a.backend_options))
+    assert spec_hash(a) == spec_hash(b)  # name, path and tags do not change what is measured
+    assert spec_hash(a) != spec_hash(dataclasses.replace(a, threads=2))
+    assert spec_hash(a) != spec_hash(dataclasses.replace(a, model_sha256="ab"))
+    assert len(spec_hash(a)) == 16 and a != b  # equal hashes of the measurement, different labels
+    with pytest.raises(TypeError):
+        a.shapes["in"] = (2, 3)  # type: ignore[index]

@@ -80,7 +80,8 @@ class FakeSession:
         self._rng = np.random.default_rng(seed)
         self._now = 0
         self._calls = 0
-        self._ar = 0.0
+        # AR(1) starts from its stationary law, so the first samples are not biased towards the median
+        self._ar = options.sigma * float(self._rng.standard_normal()) if options.distribution == "ar1" else 0.0
         self.clock = time.perf_counter_ns if options.real_time else self._virtual_clock
 
     def _virtual_clock(self) -> int:

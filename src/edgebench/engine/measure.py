@@ -27,6 +27,7 @@ from edgebench.protocols import (
     Clock,
     Configured,
     DeviceTimed,
+    IOSpec,
     Job,
     Preparable,
     ScenarioContext,
@@ -67,7 +68,7 @@ def measure(job: Job, workdir: Path, *, executor: str) -> RunRecord:
         load_time_s = time.perf_counter() - t0
         registry.check_session(spec.backend, session)
         rss_after_load = rss_bytes()
-        outcome, prepared, collected, effective = _run_scenario(session, scenario, scenario_options, spec)
+        outcome, prepared, collected, effective, output_specs = _run_scenario(session, scenario, scenario_options, spec)
     measurements = Measurements(
         latencies_ns=tuple(outcome.latencies_ns),
         warmup_latencies_ns=tuple(outcome.warmup_latencies_ns),
@@ -85,7 +86,7 @@ def measure(job: Job, workdir: Path, *, executor: str) -> RunRecord:
         stop_reason=outcome.stop_reason,  # type: ignore[arg-type]
         timer_resolution_s=_clock_step_s(_clock_of(session)),
         inputs=prepared.infos,
-        outputs=_output_infos(session, outcome.outputs),
+        outputs=_output_infos(output_specs, outcome.outputs),
         collected=FrozenMap({k: FrozenMap(v) for k, v in collected.items() if k != "memory"}),
         window=outcome.window,
         window_overhead_s=(outcome.window_ns - sum(outcome.latencies_ns)) / _S,
@@ -119,7 +120,9 @@ def measure(job: Job, workdir: Path, *, executor: str) -> RunRecord:
 
 def _run_scenario(
     session: Session, scenario: Any, scenario_options: Any, spec: Any
-) -> tuple[ScenarioOutcome, inputs.PreparedInputs, dict[str, dict[str, JSONValue]], dict[str, JSONValue]]:
+) -> tuple[
+    ScenarioOutcome, inputs.PreparedInputs, dict[str, dict[str, JSONValue]], dict[str, JSONValue], list[IOSpec]
+]:
     """Everything between load and close; close never hides the error that stopped the run."""
     try:
         prepared = inputs.prepare(list(session.inputs()), spec)
@@ -133,12 +136,13 @@ def _run_scenario(
         if window.window is None:
             raise EdgebenchError(f"scenario {spec.scenario!r} never opened the measured window")
         effective = dict(session.effective()) if isinstance(session, Configured) else {}
+        output_specs = list(session.outputs())
     except BaseException:
         with contextlib.suppress(Exception):
             session.close()
         raise
     session.close()
-    return outcome, prepared, window.readings, effective
+    return outcome, prepared, window.readings, effective, output_specs
 
 
 def _memory_collector() -> Any:
@@ -163,9 +167,9 @@ def _read_cost_s(clock: Clock) -> float | None:
     return clock_read_cost_ns(clock) / _S if clock is time.perf_counter_ns else None
 
 
-def _output_infos(session: Session, outputs: Any) -> tuple[TensorInfo, ...]:
+def _output_infos(specs: list[IOSpec], outputs: Any) -> tuple[TensorInfo, ...]:
     infos = []
-    for spec, value in zip(session.outputs(), outputs, strict=False):
+    for spec, value in zip(specs, outputs, strict=False):
         shape = tuple(int(d) for d in getattr(value, "shape", ()))
         infos.append(
             TensorInfo(

@@ -29,7 +29,8 @@ def build_summary(
     if process_slices and len(process_slices) > 1:
         parts = [m.latencies_ns[start : start + count] for start, count in process_slices]
         two_level = two_level_median_ci(parts)
-        ci, ci_method, between_cv = (two_level.lo, two_level.hi), two_level.method, two_level.between_cv
+        ci = (two_level.lo / 1e9, two_level.hi / 1e9)  # it keeps the samples' unit (ns)
+        ci_method, between_cv = two_level.method, two_level.between_cv
     busy_s = sum(m.latencies_ns) / 1e9
     cpu_one = 100.0 * m.cpu_time_s / m.window_wall_s if m.cpu_time_s is not None and m.window_wall_s > 0 else None
     n_cores = _logical_cpus(env)
@@ -68,7 +69,8 @@ def build_summary(
         n_eff=n_eff,
         processes=len(process_slices) if process_slices else 1,
         between_process_cv=between_cv,
-        modes=tuple(Mode(md.location_s, md.weight) for md in (stats.modes.modes if stats.modes else ())),
+        modes=(Mode(stats.modes.low.location, stats.modes.low.weight), Mode(stats.modes.high.location,
+               stats.modes.high.weight)) if stats.modes else (),
     )
     warnings = check_validity(
         stats,
@@ -87,7 +89,6 @@ def build_summary(
         window_s=m.window_wall_s,
         two_level=two_level,
         threads=spec.threads,
-        batch_fixed=spec.batch is None and batch_source.startswith("fixed"),
     )
     return summary, warnings
 

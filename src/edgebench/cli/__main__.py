@@ -1,0 +1,5 @@
+"""``python -m edgebench.cli``."""
+
+from edgebench.cli import main
+
+main()
