@@ -221,3 +221,21 @@ def test_dynamic_batch_export_is_analysed_per_sample(tmp_path: Path) -> None:
     assert resolved.macs == analyze_model(_export(model, tmp_path / "static.onnx")).macs
     batch4 = analyze_model(path, {"x": (4, 3, 224, 224)})
     assert batch4.macs == 4 * resolved.macs
+
+
+def test_efficientnet_lite0_per_layer_fits_80_columns(
+    efficientnet_lite0: tuple[Path, int], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's case: ~170 columns before; piped output without trailing spaces."""
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    import edgebench.cli.analyze as command
+    from tests.cli_helpers import run_cli
+
+    monkeypatch.setattr(command, "console", Console(width=80, highlight=False, soft_wrap=True))
+    res = run_cli(capsys, monkeypatch, "analyze", str(efficientnet_lite0[0]), "--per-layer")
+    assert res.code == 0, res.err
+    lines = res.out.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80 and all(line == line.rstrip() for line in lines)
+    assert "10,838,016" in res.out  # the stem conv's MACs, whole

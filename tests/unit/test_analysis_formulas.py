@@ -169,6 +169,7 @@ def test_peak_with_unknown_size_is_none_with_lower_bound() -> None:
     steps = [Step("a", ("x",), ("t",))]
     peak = peak_activation(steps, {"x": 8, "t": None}, ["x"], ["t"])
     assert peak.bytes is None and peak.lower_bound == 8 and peak.unknown_tensors == 1
+    assert peak.step is None  # no node is named for a peak that is not known
 
 
 # --- assembly and schema ----------------------------------------------------------------------------
@@ -188,6 +189,8 @@ def _tiny_graph() -> Graph:
 def test_assemble_totals_and_shared_weight_charged_once() -> None:
     a = assemble(_tiny_graph())
     assert (a.params, a.macs, a.flops, a.other_ops) == (20, 32, 64, 4)
+    assert a.lower_bounds == ("macs", "other_ops", "flops")  # "odd" is not counted: sums of the known rows
+    assert a.unknown_other_ops_layers == ("odd",) and a.peak_activation_node is None
     assert [r.params for r in a.layers] == [20, 0, 0]
     assert a.weight_bytes_by_dtype == {"int32": 16, "int8": 16}
     assert a.unsupported_ops == ("Foo",) and a.unknown_macs_layers == ("odd",) and not a.macs_complete
@@ -195,6 +198,35 @@ def test_assemble_totals_and_shared_weight_charged_once() -> None:
     assert a.depth_param_layers == 2 and a.depth_topological == 3
     assert a.peak_activation_bytes is None  # z has no known shape
     assert any("unknown size" in note for note in a.notes)
+
+
+def _graph_of(*nodes: Node, weights: dict[str, Weight] | None = None) -> Graph:
+    tensors = {n: Tensor(n, (1, 4), "float32", 32) for node in nodes for n in (*node.inputs, *node.outputs)}
+    return Graph("onnx", "g.onnx", 1, nodes, tensors, weights or {}, ("x",), (nodes[-1].outputs[0],))
+
+
+def test_totals_with_unknown_parts_are_lower_bounds_or_null_never_0() -> None:
+    known = Node("mm", "MatMul", ("x",), ("h",), ("w",), 16, 0)
+    unknown = Node("odd", "Foo", ("h",), ("y",), ("v",), None, None, supported=False)
+    weights = {"w": Weight("w", 16, "float32", 64), "v": Weight("v", None, "string", None)}
+    a = assemble(_graph_of(known, unknown, weights=weights))
+    assert (a.macs, a.flops, a.params, a.weight_bytes) == (16, 32, 16, 64)  # the known parts...
+    assert set(a.lower_bounds) == {"macs", "flops", "params", "weight_bytes"}  # ...said to be lower bounds
+    assert a.other_ops is None and "other_ops" not in a.lower_bounds  # a bound of 0 would read as "none"
+    assert a.unknown_param_tensors == ("v",) and a.weight_bytes_by_dtype == {"float32": 64}
+    explained = a.with_source_params(20)  # a lower bound cannot explain a difference with the source
+    assert explained.source_params == 20 and explained.notes == a.notes
+    only_unknown = assemble(_graph_of(unknown))
+    assert (only_unknown.macs, only_unknown.flops, only_unknown.other_ops) == (None, None, None)
+    assert only_unknown.lower_bounds == () and not only_unknown.macs_complete
+    assert assemble(_graph_of(known)).lower_bounds == ()
+
+
+def test_null_totals_survive_json() -> None:
+    a = assemble(_graph_of(Node("odd", "Foo", ("x",), ("y",), (), None, None, supported=False)))
+    doc = json.loads(json.dumps(a.to_dict()))
+    assert (doc["macs"], doc["flops"], doc["other_ops"], doc["lower_bounds"]) == (None, None, None, [])
+    assert ModelAnalysis.from_dict(doc) == a
 
 
 DOCUMENTED_KEYS = {

@@ -288,6 +288,48 @@ def test_symbolic_dims_are_reported_not_zeroed(tmp_path: Path) -> None:
     assert fixed.inputs == {"x": (2, 3, 32, 32)}
 
 
+def test_unknown_shapes_give_null_totals_and_no_peak_node(tmp_path: Path) -> None:
+    """The only node's counts are unknown: the totals say so instead of 0."""
+    a = analyze_model(_save(tmp_path, [helper.make_node("Relu", ["x"], ["y"])], [_vi("x", None)], [_vi("y", None)]))
+    assert a.layers[0].other_ops is None and a.other_ops is None and a.unknown_other_ops_layers == ("Relu_0",)
+    assert a.macs == 0 and a.macs_complete  # a Relu has no MACs whatever its shape
+    assert a.peak_activation_bytes is None and a.peak_activation_node is None
+    assert a.lower_bounds == () and not any("at least 0" in note for note in a.notes)
+
+
+def test_partly_unknown_totals_are_marked_lower_bounds(tmp_path: Path) -> None:
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h"]), helper.make_node("MatMul", ["h", "k"], ["y"])]
+    inputs = [_vi("x", (2, 8)), _vi("k", None)]  # the second product's shape cannot be known
+    a = analyze_model(_save(tmp_path, nodes, inputs, [_vi("y", None)], [_init("w", (8, 4))]))
+    assert a.macs == 2 * 8 * 4 and a.unknown_macs_layers == ("MatMul_1",)
+    assert {"macs", "flops"} <= set(a.lower_bounds) and not a.macs_complete
+
+
+@pytest.mark.parametrize(
+    ("shapes", "needle"),
+    [
+        ("x=1x3", "must map input names"),  # a str is a sequence: it used to be read character by character
+        ([("x", (1, 16))], "must map input names"),
+        ({"x": "1x16"}, "non-empty tuple of ints"),
+        ({"x": ()}, "non-empty tuple of ints"),
+        ({"x": (1, 0)}, "must be positive"),
+        ({"x": (1, -16)}, "must be positive"),
+        ({"x": (1.0, 16)}, "must hold ints"),
+        ({"x": (True, 16)}, "must hold ints"),
+        ({1: (1, 16)}, "non-empty strings"),
+    ],
+)
+def test_shapes_argument_is_checked(tiny_onnx: Path, shapes: Any, needle: str) -> None:
+    with pytest.raises(UsageError, match=needle) as info:
+        analyze_model(tiny_onnx, shapes)
+    assert info.value.exit_code == 2 and "\n" not in str(info.value)
+
+
+def test_shapes_accept_lists_and_numpy_ints(tiny_onnx: Path) -> None:
+    assert analyze_model(tiny_onnx, {"x": [4, 16]}).inputs == {"x": (4, 16)}
+    assert analyze_model(tiny_onnx, {"x": (np.int64(2), np.int32(16))}).macs == 2 * 16 * 16
+
+
 def test_shape_override_errors(tmp_path: Path) -> None:
     node = helper.make_node("Relu", ["x"], ["y"])
     path = _save(tmp_path, [node], [_vi("x", ("N", 3, 8))], [_vi("y", None)])
@@ -320,19 +362,93 @@ def test_residual_liveness_and_depth(tmp_path: Path) -> None:
     assert a.depth_topological == 3 and a.depth_param_layers == 0 and a.other_ops == 3 * 256
 
 
-def test_broken_constant_arithmetic_is_noted_not_fatal(tmp_path: Path) -> None:
-    """A Reshape to an impossible size: onnx's own inference would try to allocate it."""
-    target = numpy_helper.from_array(np.array([1 << 46], np.int64))
+def test_failing_constant_arithmetic_is_noted_not_fatal(tmp_path: Path) -> None:
+    """A constant Gather out of range cannot be evaluated: noted, kept away from shape inference."""
     nodes = [
-        helper.make_node("Constant", [], ["bad"], value=target),
-        helper.make_node("Reshape", ["pads8", "bad"], ["pads"]),
+        helper.make_node("Gather", ["pads8", "idx"], ["pads"]),
         helper.make_node("Pad", ["x", "pads"], ["p"]),
         helper.make_node("Conv", ["p", "w"], ["y"]),
     ]
-    inits = [numpy_helper.from_array(np.zeros(8, np.int64), "pads8"), _init("w", (4, 3, 3, 3))]
+    inits = [
+        numpy_helper.from_array(np.zeros(8, np.int64), "pads8"),
+        numpy_helper.from_array(np.array([99] * 8, np.int64), "idx"),
+        _init("w", (4, 3, 3, 3)),
+    ]
     a = analyze_model(_save(tmp_path, nodes, [_vi("x", (1, 3, 8, 8))], [_vi("y", None)], inits))
     assert any("could not be evaluated" in note for note in a.notes)
     assert _only(a, "Conv").macs is None and a.params == 108 and not a.macs_complete
+    assert a.macs is None and a.lower_bounds == ()  # nothing counted: unknown, not 0
+
+
+def _reshape_model(tmp_path: Path, target: Sequence[int], source: Any = None, **attrs: Any) -> Path:
+    shape = numpy_helper.from_array(np.array(target, np.int64), "target")
+    inputs = [_vi("x", (1, 3, 8, 8))] if source is None else []
+    inits = [shape] if source is None else [shape, source]
+    node = helper.make_node("Reshape", ["x", "target"], ["y"], name="bad_reshape", **attrs)
+    return _save(tmp_path, [node, helper.make_node("Relu", ["y"], ["z"])], inputs, [_vi("z", None)], inits)
+
+
+@pytest.mark.parametrize(
+    ("target", "attrs", "problem"),
+    [
+        ([7, 7], {}, "cannot reshape 1×3×8×8 (192 elements) to 7×7 (49 elements)"),
+        ([-1, 7], {}, "to -1×7"),  # 192 is no multiple of 7; onnx's inference then gives up silently
+        ([5, 0], {}, "to 5×0"),  # 0 copies the input's dim: 5×3 = 15 elements
+        ([0, -1], {"allowzero": 1}, "to 0×-1"),  # allowzero: a real 0, and then -1 cannot be resolved
+        ([-1, -1], {}, "invalid target shape -1×-1"),
+    ],
+)
+def test_impossible_reshape_is_a_shape_error_naming_the_node(
+    tmp_path: Path, target: list[int], attrs: dict[str, int], problem: str
+) -> None:
+    with pytest.raises(ShapeError, match="bad_reshape") as info:
+        analyze_model(_reshape_model(tmp_path, target, **attrs))
+    assert problem in str(info.value) and info.value.exit_code == 3 and info.value.hint
+
+
+@pytest.mark.parametrize("target", [[0, -1], [-1], [1, 192], [3, 64], [1, 3, -1, 4]])
+def test_possible_reshapes_are_accepted(tmp_path: Path, target: list[int]) -> None:
+    a = analyze_model(_reshape_model(tmp_path, target))
+    assert a.layers[0].output_shape is not None and a.peak_activation_bytes is not None
+
+
+def test_impossible_reshape_of_a_constant_is_a_shape_error(tmp_path: Path) -> None:
+    """Constant folding cannot run it either; the error says what is wrong rather than a vague note."""
+    path = _reshape_model(tmp_path, [1 << 46], source=numpy_helper.from_array(np.zeros(8, np.int64), "x"))
+    with pytest.raises(ShapeError, match=r"cannot reshape 8 \(8 elements\)"):
+        analyze_model(path)
+
+
+def _light_style_model(tmp_path: Path) -> Path:
+    """The shape of the onnx wheel's light_* models: IR 3 (initializers repeated as graph inputs),
+    opset 9, weights made at graph time by ConstantOfShape, Unsqueeze-1 with an ``axes`` attribute
+    and a Dropout-7 whose mask nobody reads."""
+    w_shape = numpy_helper.from_array(np.array([16, 3, 3, 3], np.int64), "w_shape")
+    scale = _init("scale", (16,))
+    nodes = [
+        helper.make_node("ConstantOfShape", ["w_shape"], ["w"], value=numpy_helper.from_array(np.ones(1, np.float32))),
+        helper.make_node("Conv", ["x", "w"], ["c"], pads=[1] * 4),
+        helper.make_node("Unsqueeze", ["scale"], ["s"], axes=[1, 2]),
+        helper.make_node("Mul", ["c", "s"], ["m"]),
+        helper.make_node("Dropout", ["m"], ["y", "mask"], ratio=0.5),
+    ]
+    inputs = [_vi("x", (1, 3, 32, 32)), _vi("w_shape", (4,), TensorProto.INT64), _vi("scale", (16,))]
+    graph = helper.make_graph(nodes, "light", inputs, [_vi("y", None)], [w_shape, scale])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 9)])
+    model.ir_version = 3
+    path = tmp_path / "light.onnx"
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+def test_graph_time_weights_of_old_ir_files_are_counted(tmp_path: Path) -> None:
+    a = analyze_model(_light_style_model(tmp_path))
+    conv = _only(a, "Conv")
+    assert conv.output_shape == (1, 16, 32, 32) and conv.macs == 16 * 32 * 32 * 27 and conv.params == 16 * 27
+    assert a.macs_complete and a.params == 16 * 27 + 16 and not a.notes
+    assert _only(a, "Mul").other_ops == 16 * 32 * 32  # the Unsqueeze-1 was folded: its shape is known
+    # the Dropout's float mask (opset < 10) is sized like its data, so the peak is known
+    assert a.peak_activation_bytes == 3 * 4 * 16 * 32 * 32 and a.peak_activation_node == "Dropout_4"
 
 
 # --- not counted -----------------------------------------------------------------------------------

@@ -111,6 +111,63 @@ def test_truncated_and_mislabelled_files(tmp_path: Path) -> None:
         analyze_model(fake)
 
 
+MODEL_END = 503_776  # the flatbuffer ends here; a zip of its labels (TFLite metadata) follows
+
+
+@pytest.mark.parametrize(
+    ("cut", "reason"),
+    [
+        (8, "refers to data past the end"),
+        (100, "refers to data past the end"),
+        (1_000, "refers to data past the end"),
+        (200_000, "refers to data past the end"),  # inside the weights
+        (481_000, "refers to data past the end"),  # inside the tensor and operator tables
+        (MODEL_END - 10, "refers to data past the end"),
+    ],
+)
+def test_truncated_tflite_says_why_in_one_line(tmp_path: Path, cut: int, reason: str) -> None:
+    path = tmp_path / "cut.tflite"
+    path.write_bytes(MOBILENET.read_bytes()[:cut])
+    with pytest.raises(ModelError) as info:
+        analyze_model(path)
+    message = str(info.value)
+    assert message.startswith("cut.tflite is not a readable TFLite model (") and reason in message, message
+    assert f"file is {cut:,} bytes" in message and "\n" not in message and info.value.hint
+
+
+@pytest.mark.parametrize("cut", [0, 1, 7])
+def test_files_too_short_for_a_flatbuffer_fail_in_one_line(tmp_path: Path, cut: int) -> None:
+    path = tmp_path / "cut.tflite"
+    path.write_bytes(MOBILENET.read_bytes()[:cut])
+    with pytest.raises(ModelError, match=r"cut\.tflite") as info:  # format detection says it before the reader
+        analyze_model(path)
+    assert "\n" not in str(info.value)
+
+
+def test_weight_buffer_past_the_end_is_named(tmp_path: Path) -> None:
+    """A length field that promises more weight bytes than the file holds (the tables are intact)."""
+    import tflite
+
+    data = bytearray(MOBILENET.read_bytes())
+    buffer = tflite.Model.GetRootAsModel(bytes(data), 0).Buffers(86)  # the largest weight buffer
+    length_at = buffer._tab.Vector(buffer._tab.Offset(4)) - 4  # a vector's uint32 length precedes its data
+    data[length_at : length_at + 4] = len(data).to_bytes(4, "little")
+    path = tmp_path / "long.tflite"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=r"truncated: weight buffer 86 \(525,598 bytes at byte 1,288\) runs past"):
+        analyze_model(path)
+
+
+def test_cut_inside_the_appended_labels_is_analysed_with_a_note(tmp_path: Path) -> None:
+    assert MOBILENET.read_bytes()[MODEL_END : MODEL_END + 4] == b"PK\x03\x04"
+    assert not any("truncated" in note for note in analyze_model(MOBILENET).notes)
+    path = tmp_path / "cut.tflite"
+    path.write_bytes(MOBILENET.read_bytes()[: MODEL_END + 5_000])
+    a = analyze_model(path)
+    assert a.macs == 13_570_304  # the model itself is whole
+    assert any("looks truncated" in note and "503,776" in note for note in a.notes), a.notes
+
+
 @given(
     cut=st.integers(8, 525_598 - 1), flips=st.lists(st.tuples(st.integers(0, 4095), st.integers(0, 255)), max_size=4)
 )

@@ -247,13 +247,32 @@ def _evaluate(node: Any, st: Resolved) -> list[Any] | None:
     from onnx.reference import ReferenceEvaluator
 
     feeds = {name: st.values[name] for name in node.input if name}
-    try:
-        outputs = ReferenceEvaluator(node, opsets={"": st.opset}).run(None, feeds)
-    except Exception:  # an op the evaluator lacks or bad data: keep the node, shapes come from inference
+    outputs = None
+    # the file's opset first (old signatures such as Unsqueeze-1's ``axes`` attribute need it); then the
+    # evaluator's newest, which covers ops it implements only from a later version (DequantizeLinear-19)
+    for proto in (_one_node_model(node, feeds, st), node):
+        try:
+            outputs = ReferenceEvaluator(proto).run(None, feeds)
+            break
+        except Exception:  # an op the evaluator lacks or bad data: keep the node, shapes come from inference
+            continue
+    if outputs is None:
         return None
     if any(getattr(out, "size", VALUE_LIMIT + 1) > VALUE_LIMIT for out in outputs):
         return None
     return list(outputs)
+
+
+def _one_node_model(node: Any, feeds: Mapping[str, Any], st: Resolved) -> Any:
+    """The node wrapped in a model, so that it runs at the file's opsets (a bare node runs at the newest)."""
+    from onnx import helper
+
+    inputs = [helper.make_tensor_value_info(name, _np_elem_type(value), value.shape) for name, value in feeds.items()]
+    outputs = [helper.make_empty_tensor_value_info(name) for name in node.output if name]
+    graph = helper.make_graph([node], "fold", inputs, outputs)
+    model = helper.make_model(graph, opset_imports=list(st.model.opset_import))
+    model.functions.extend(st.model.functions)
+    return model
 
 
 def _fold_node(index: int, node: Any, st: Resolved) -> bool:
@@ -322,7 +341,7 @@ def _inference_model(st: Resolved) -> Any:
     outputs = [helper.make_tensor_value_info(vi.name, vi.type.tensor_type.elem_type, None) for vi in graph.output]
     new_graph = helper.make_graph(kept, graph.name or "graph", inputs + typed + broken, outputs, initializers)
     model = helper.make_model(new_graph, opset_imports=list(st.model.opset_import))
-    model.ir_version = st.model.ir_version
+    model.ir_version = max(st.model.ir_version, 4)  # IR < 4 ignores initializers that are not graph inputs
     model.functions.extend(st.model.functions)
     return model
 
@@ -351,6 +370,20 @@ def infer(st: Resolved) -> None:
         if st.shapes.get(vi.name) is None:
             _record_value_info(vi, st)
     _record_constants(st)
+    _dropout_masks(st)
+
+
+def _dropout_masks(st: Resolved) -> None:
+    """onnx infers no type for Dropout-7's optional mask (same shape as the data); without it every
+    model exported with a mask output would have an unknown activation peak."""
+    for node in st.nodes:
+        if node.op_type != "Dropout" or len(node.output) < 2 or not node.output[1] or not node.input:
+            continue
+        mask, data = node.output[1], node.input[0]
+        if st.shapes.get(mask) is None and st.shapes.get(data) is not None:
+            st.shapes[mask] = st.shapes[data]
+            # Dropout-7's mask has the data's type T; from opset 10 on it is bool
+            st.elem_types[mask] = st.elem_types.get(data, 0) if st.opset < 10 else 9
 
 
 def _record_constants(st: Resolved) -> None:
@@ -424,4 +457,37 @@ def resolve(model: Any, overrides: Mapping[str, tuple[int, ...]]) -> Resolved:
         infer(st)
         if not fold_pass(st):
             break
+    check_reshapes(st)
     return st
+
+
+def check_reshapes(st: Resolved) -> None:
+    """ShapeError for a Reshape no runtime could execute: onnx's shape inference takes a fully given
+    target shape as is (192 elements → 7×7 passes), and every count after it would be built on it."""
+    for index, node in enumerate(st.nodes):
+        if node.op_type != "Reshape" or len(node.input) < 2 or index in st.folded:
+            continue
+        source, target = st.static_shape(node.input[0]), st.values.get(node.input[1])
+        if source is None or target is None or target.dtype.kind not in "iu":  # a non-integer target: no rule
+            continue
+        allowzero = any(a.name == "allowzero" and a.i for a in node.attribute)
+        problem = reshape_problem(source, [int(d) for d in target.reshape(-1)], allowzero)
+        if problem:
+            raise ShapeError(
+                f"node {node.name or f'Reshape_{index}'!r} (Reshape) {problem}",
+                hint="the model is invalid: fix the exporter's shape arithmetic or re-export it",
+            )
+
+
+def reshape_problem(source: Sequence[int], target: Sequence[int], allowzero: bool = False) -> str | None:
+    """Why ``source`` cannot be reshaped to ``target`` (ONNX Reshape semantics), or None when it can."""
+    dims = [source[i] if d == 0 and not allowzero and i < len(source) else d for i, d in enumerate(target)]
+    elements, known = math.prod(source), math.prod(d for d in dims if d != -1)
+    wanted = "×".join(str(d) for d in target)
+    if dims.count(-1) > 1 or any(d < -1 for d in dims):
+        return f"has an invalid target shape {wanted}"
+    inferred = -1 in dims  # one dim is inferred: the others must divide the element count
+    if (known > 0 and elements % known == 0) if inferred else known == elements:
+        return None
+    have = "×".join(str(d) for d in source)
+    return f"cannot reshape {have} ({elements:,} elements) to {wanted} ({known:,}{' × ?' if inferred else ''} elements)"

@@ -99,6 +99,18 @@ def _sum_known(values: Sequence[int | None]) -> int:
     return sum(v for v in values if v is not None)
 
 
+def _total(values: Sequence[int | None]) -> int | None:
+    """Sum of the known parts; None when some part is unknown and the known ones add up to 0."""
+    known = _sum_known(values)
+    return None if known == 0 and any(v is None for v in values) else known
+
+
+def _lower_bounds(parts: Mapping[str, Sequence[int | None]]) -> tuple[str, ...]:
+    """Totals that have unknown parts but a known sum: they are lower bounds, not counts."""
+    bounds = [key for key, values in parts.items() if any(v is None for v in values) and _total(values) is not None]
+    return tuple(bounds + (["flops"] if "macs" in bounds else []))
+
+
 def _charge_weights(graph: Graph) -> list[tuple[int | None, int | None]]:
     """(params, weight bytes) per node; a shared weight is charged to its first user only."""
     seen: set[str] = set()
@@ -198,19 +210,20 @@ def _peak(graph: Graph) -> Peak:
 def _weights_by_dtype(weights: Mapping[str, Weight]) -> dict[str, int]:
     totals: Counter[str] = Counter()
     for weight in weights.values():
-        totals[weight.dtype] += weight.nbytes or 0
+        if weight.nbytes is not None:  # a dtype whose sizes are all unknown is left out, not shown as 0 B
+            totals[weight.dtype] += weight.nbytes
     return sorted_dtypes(totals)
 
 
 def _notes(graph: Graph, peak: Peak, unknown_params: Sequence[str]) -> tuple[str, ...]:
     notes = list(graph.notes)
     if peak.bytes is None and peak.unknown_tensors:
+        bound = f" (at least {peak.lower_bound:,} bytes)" if peak.lower_bound else ""
         notes.append(
-            f"{peak.unknown_tensors} activation tensor(s) have unknown size: peak activation memory is "
-            f"unknown (at least {peak.lower_bound} bytes)"
+            f"{peak.unknown_tensors} activation tensor(s) have unknown size: peak activation memory is unknown{bound}"
         )
     if unknown_params:
-        notes.append(f"{len(unknown_params)} weight tensor(s) have unknown size: params is a lower bound")
+        notes.append(f"{len(unknown_params)} weight tensor(s) have unknown size: params are not all counted")
     return tuple(notes)
 
 
@@ -225,15 +238,21 @@ def assemble(graph: Graph) -> ModelAnalysis:
     rows = tuple(_row(graph, node, p, b) for node, (p, b) in zip(graph.nodes, charged, strict=True))
     peak = _peak(graph)
     unknown_params = tuple(w.name for w in graph.weights.values() if w.elements is None)
+    parts: dict[str, list[int | None]] = {
+        "params": [w.elements for w in graph.weights.values()],
+        "macs": [n.macs for n in graph.nodes],
+        "other_ops": [n.other_ops for n in graph.nodes],
+        "weight_bytes": [w.nbytes for w in graph.weights.values()],
+    }
     return ModelAnalysis(
         source_format=graph.source_format,
         model_name=graph.model_name,
-        params=_sum_known([w.elements for w in graph.weights.values()]),
-        macs=_sum_known([n.macs for n in graph.nodes]),
-        other_ops=_sum_known([n.other_ops for n in graph.nodes]),
+        params=_total(parts["params"]),
+        macs=_total(parts["macs"]),
+        other_ops=_total(parts["other_ops"]),
         depth_param_layers=sum(1 for n in graph.nodes if n.weights),
         depth_topological=topological_depth(graph.nodes),
-        weight_bytes=_sum_known([w.nbytes for w in graph.weights.values()]),
+        weight_bytes=_total(parts["weight_bytes"]),
         weight_bytes_by_dtype=_weights_by_dtype(graph.weights),
         peak_activation_bytes=peak.bytes,
         model_size_bytes=graph.model_size_bytes,
@@ -243,6 +262,8 @@ def assemble(graph: Graph) -> ModelAnalysis:
         bit_width=bit_width(graph.nodes, graph.weights),
         inputs=_input_shapes(graph),
         unknown_macs_layers=tuple(n.name for n in graph.nodes if n.macs is None),
+        unknown_other_ops_layers=tuple(n.name for n in graph.nodes if n.other_ops is None),
+        lower_bounds=_lower_bounds(parts),
         unknown_param_tensors=unknown_params,
         unknown_activation_tensors=peak.unknown_tensors,
         peak_activation_node=peak.step,

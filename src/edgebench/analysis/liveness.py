@@ -24,7 +24,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Peak:
-    """``bytes`` is None when some live tensor has an unknown size; ``lower_bound`` still holds."""
+    """``bytes`` and ``step`` are None when some tensor has an unknown size; ``lower_bound`` still holds."""
 
     bytes: int | None
     lower_bound: int
@@ -61,4 +61,6 @@ def peak_activation(
         live = {name for name in live if last.get(name, index) > index}
     if not steps:
         best = sum(sizes.get(name) or 0 for name in live)
-    return Peak(None if unknown else best, best, best_step, len(unknown))
+    if unknown:  # the step where the known sizes peak need not be where the real peak is
+        return Peak(None, best, None, len(unknown))
+    return Peak(best, best, best_step, 0)

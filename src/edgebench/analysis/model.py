@@ -2,7 +2,9 @@
 
 ``ModelAnalysis.to_dict()`` is the documented ``edgebench analyze --json`` schema (docs/analysis.md);
 ``summary_dict()`` is the same without the per-layer rows and is attached to every bench record.
-Unknown counts are ``None`` (JSON ``null``), never zero.
+Unknown counts are ``None`` (JSON ``null``), never zero. A total over parts some of which are unknown
+is the sum of the known parts, listed in ``lower_bounds``; when the known parts add up to nothing it
+is ``None`` instead (a bound of 0 says nothing, and would read as "none").
 """
 
 from __future__ import annotations
@@ -59,12 +61,12 @@ class ModelAnalysis:
 
     source_format: str
     model_name: str
-    params: int
-    macs: int
-    other_ops: int
+    params: int | None
+    macs: int | None
+    other_ops: int | None
     depth_param_layers: int
     depth_topological: int
-    weight_bytes: int
+    weight_bytes: int | None
     weight_bytes_by_dtype: Mapping[str, int]
     peak_activation_bytes: int | None
     model_size_bytes: int
@@ -74,6 +76,8 @@ class ModelAnalysis:
     bit_width: str
     inputs: Mapping[str, tuple[Dim, ...]] = field(default_factory=dict)
     unknown_macs_layers: tuple[str, ...] = ()
+    unknown_other_ops_layers: tuple[str, ...] = ()
+    lower_bounds: tuple[str, ...] = ()  # totals that are sums of their known parts only
     unknown_param_tensors: tuple[str, ...] = ()
     unknown_activation_tensors: int = 0
     peak_activation_node: str | None = None
@@ -81,8 +85,8 @@ class ModelAnalysis:
     source_params: int | None = None  # parameters of the source (e.g. PyTorch) module, when known
 
     @property
-    def flops(self) -> int:
-        return 2 * self.macs
+    def flops(self) -> int | None:
+        return None if self.macs is None else 2 * self.macs
 
     @property
     def macs_complete(self) -> bool:
@@ -91,6 +95,8 @@ class ModelAnalysis:
 
     def with_source_params(self, source_params: int) -> ModelAnalysis:
         """Record the source module's ``sum(p.numel())`` and explain a difference with the file's count."""
+        if self.params is None or "params" in self.lower_bounds:
+            return replace(self, source_params=source_params)  # nothing exact to compare with
         delta = self.params - source_params
         if delta == 0:
             return replace(self, source_params=source_params)
@@ -113,6 +119,7 @@ class ModelAnalysis:
             "flops": self.flops,
             "other_ops": self.other_ops,
             "macs_complete": self.macs_complete,
+            "lower_bounds": list(self.lower_bounds),
             "depth_param_layers": self.depth_param_layers,
             "depth_topological": self.depth_topological,
             "weight_bytes": self.weight_bytes,
@@ -124,6 +131,7 @@ class ModelAnalysis:
             "bit_width": self.bit_width,
             "unsupported_ops": list(self.unsupported_ops),
             "unknown_macs_layers": list(self.unknown_macs_layers),
+            "unknown_other_ops_layers": list(self.unknown_other_ops_layers),
             "unknown_param_tensors": list(self.unknown_param_tensors),
             "unknown_activation_tensors": self.unknown_activation_tensors,
             "inputs": {name: list(shape) for name, shape in self.inputs.items()},
@@ -145,7 +153,8 @@ class ModelAnalysis:
         values["layers"] = tuple(LayerRow.from_dict(row) for row in data.get("layers", ()))
         values["inputs"] = {k: tuple(v) for k, v in data.get("inputs", {}).items()}
         values["weight_bytes_by_dtype"] = dict(data["weight_bytes_by_dtype"])
-        for name in ("unsupported_ops", "unknown_macs_layers", "unknown_param_tensors", "notes"):
+        lists = ("unsupported_ops", "unknown_macs_layers", "unknown_other_ops_layers", "lower_bounds")
+        for name in (*lists, "unknown_param_tensors", "notes"):
             values[name] = tuple(data.get(name, ()))
         return cls(**values)
 

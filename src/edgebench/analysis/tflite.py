@@ -100,6 +100,7 @@ class _TModel:
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     other_subgraph_weights: tuple[_TTensor, ...]
+    notes: tuple[str, ...] = ()
 
 
 def _op_names() -> dict[int, str]:
@@ -203,32 +204,74 @@ def _read(buf: bytes) -> _TModel:
     lengths = (model.SubgraphsLength(), model.BuffersLength(), graph.TensorsLength(), graph.OperatorsLength())
     if any(n * 4 > len(buf) for n in lengths):
         raise ValueError("table lengths exceed the file size")
+    weights_end = _check_buffers(model, len(buf))
     return _TModel(
         tensors=tuple(_tensor(model, graph, i) for i in range(graph.TensorsLength())),
         ops=_ops(model, graph),
         inputs=tuple(int(i) for i in graph.InputsAsNumpy()) if graph.InputsLength() else (),
         outputs=tuple(int(i) for i in graph.OutputsAsNumpy()) if graph.OutputsLength() else (),
         other_subgraph_weights=_other_weights(model),
+        notes=_archive_notes(buf, weights_end),
+    )
+
+
+def _check_buffers(model: Any, file_size: int) -> int:
+    """Weight data must lie inside the file: the flatbuffer reader trusts every length it reads, so a
+    file cut inside its weights would otherwise parse "fine". Returns where the last weight ends."""
+    end = 0
+    for index in range(model.BuffersLength()):
+        buffer = model.Buffers(index)
+        size = buffer.DataLength()
+        # the generated reader exposes no data position: vtable slot 4 is Buffer.data (schema field 0)
+        start = buffer._tab.Vector(buffer._tab.Offset(4)) if size else buffer.Offset()
+        if not size and start <= 1:
+            continue  # empty buffer
+        size = size or buffer.Size()
+        if start + size > file_size:
+            raise ValueError(f"truncated: weight buffer {index} ({size:,} bytes at byte {start:,}) runs past the end")
+        end = max(end, start + size)
+    return end
+
+
+def _archive_notes(buf: bytes, weights_end: int) -> tuple[str, ...]:
+    """TFLite metadata appends its associated files (labels, vocabularies) as a zip after the model.
+    A file cut inside that zip still holds a complete model, so it is analysed, with a note."""
+    import io
+    import zipfile
+
+    start = buf.find(b"PK\x03\x04", weights_end)
+    if start < 0 or zipfile.is_zipfile(io.BytesIO(buf[start:])):
+        return ()
+    return (
+        f"the file looks truncated: the associated-files zip appended at byte {start:,} (labels, "
+        "vocabularies) is incomplete; the model itself is intact",
     )
 
 
 def load_tflite(path: Path) -> _TModel:
-    """Parse into plain records; any flatbuffer error on a bad file becomes one ModelError."""
+    """Parse into plain records; any flatbuffer error on a bad file becomes one ModelError that says why."""
+    import struct
+
+    buf = b""
     try:
         buf = path.read_bytes()
         parsed = _read(buf)
         _validate(parsed)
     except (ValueError, IndexError, TypeError, AttributeError, OverflowError, UnicodeError) as exc:
-        raise ModelError(
-            f"{path.name} is not a readable TFLite model ({exc or type(exc).__name__})",
-            hint="check the file is complete (re-download or re-convert it)",
-        ) from exc
-    except Exception as exc:  # struct.error and friends from the flatbuffers runtime
-        raise ModelError(
-            f"{path.name} is not a readable TFLite model ({type(exc).__name__})",
-            hint="check the file is complete (re-download or re-convert it)",
-        ) from exc
+        raise _unreadable(path, str(exc) or type(exc).__name__, len(buf)) from exc
+    except struct.error as exc:  # the flatbuffers runtime reading at an offset outside the file
+        raise _unreadable(path, "truncated or corrupt: a table refers to data past the end", len(buf)) from exc
+    except Exception as exc:  # anything else from a damaged flatbuffer: still one line, never a traceback
+        raise _unreadable(path, f"corrupt: {type(exc).__name__}", len(buf)) from exc
     return parsed
+
+
+def _unreadable(path: Path, reason: str, size: int) -> ModelError:
+    first = reason.splitlines()[0] if reason else "unknown reason"
+    return ModelError(
+        f"{path.name} is not a readable TFLite model ({first}; file is {size:,} bytes)",
+        hint="check the file is complete (re-download or re-convert it)",
+    )
 
 
 def _validate(model: _TModel) -> None:
@@ -450,7 +493,7 @@ def _check_shapes(model: _TModel, shapes: Mapping[str, tuple[int, ...]]) -> None
 
 
 def _notes(model: _TModel) -> list[str]:
-    notes = []
+    notes = list(model.notes)
     sparse = sum(1 for t in model.tensors if t.sparse and t.buffer_bytes)
     if sparse:
         notes.append(f"{sparse} sparse weight tensor(s): params count dense elements, weight bytes the stored ones")
