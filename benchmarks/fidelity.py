@@ -1,12 +1,14 @@
-"""Does edgebench report what a plain ONNX Runtime loop sees? Side by side, in one run.
+"""Does edgebench report what a plain runtime loop sees? Interleaved fresh processes, one run.
 
 For the default model (EfficientNet-Lite0, 1 thread, same seeded input) this alternates, for R rounds:
-  A. `edgebench bench` (fresh worker process, adaptive stop) → summary.latency_median_s
+  A. `edgebench bench --processes 1` (fresh worker process, adaptive stop) → summary.latency_median_s
   B. a bare `session.run` loop in a fresh interpreter, timed with perf_counter_ns → median
-and prints both medians and the ratio A/B per round and overall. A ratio near 1.00 means the harness
-neither hides nor adds latency; the rounds' spread shows the machine's own noise.
+and prints each round's ratio A/B, then the geometric-mean ratio with its 95 % CI from the paired
+rounds (Student t on log ratios, edgebench.engine.stats.paired_ratio_ci). A CI that contains 1.00
+means the harness neither hides nor adds latency beyond the machine's own noise.
+Backends with a native peer tool (OpenVINO benchmark_app, litert-benchmark) add a B of their own.
 
-Run:  python benchmarks/fidelity_ort.py [--rounds 3] [--seconds 3] [--threads 1]
+Run:  python benchmarks/fidelity.py [--rounds 5] [--seconds 3] [--threads 1]
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def edgebench_median(threads: int, seconds: float) -> tuple[float, int, str]:
         str(seconds),
         "--max-time",
         str(seconds * 3),
+        "--processes",
+        "1",
         "--no-store",
         "--json",
     ]
@@ -61,20 +65,27 @@ def bare_median(path: str, threads: int, seconds: float) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    ratios = []
+    from edgebench.engine.stats import paired_ratio_ci
+
+    ratios, ebs, bares = [], [], []
     for r in range(args.rounds):
         eb, n_eb, path = edgebench_median(args.threads, args.seconds)
         bare, n_bare = bare_median(path, args.threads, args.seconds)
         ratios.append(eb / bare)
+        ebs.append(eb)
+        bares.append(bare)
         print(
             f"round {r + 1}: edgebench {eb * 1e3:7.3f} ms (n={n_eb})   bare loop {bare * 1e3:7.3f} ms "
             f"(n={n_bare})   ratio {eb / bare:.3f}"
         )
-    print(f"median ratio edgebench/bare = {statistics.median(ratios):.3f} over {args.rounds} rounds")
+    ci = paired_ratio_ci(bares, ebs)
+    bounds = f"[{ci.lo:.3f}, {ci.hi:.3f}]" if ci.lo is not None and ci.hi is not None else "(no CI: < 2 rounds)"
+    print(f"edgebench/bare ratio = {ci.ratio:.3f}, 95 % CI {bounds} over {args.rounds} interleaved rounds "
+          f"(median of rounds {statistics.median(ratios):.3f})")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ import onnxruntime as ort
 from onnx import TensorProto, helper
 
 from edgebench.backends.onnxruntime import OnnxRuntimeBackend
-from edgebench.engine.runner import steady_state
+from edgebench.backends.onnxruntime import OrtOptions
 from edgebench.records import RunSpec
+from edgebench.scenarios.single_stream import StopRule, steady_state
 
 TARGET_US = 2.0
 
@@ -49,9 +50,10 @@ def bare_round(session: ort.InferenceSession, feeds: dict[str, np.ndarray], iter
 def harness_round(session: object, feeds: dict[str, np.ndarray], iters: int) -> float:
     # min_iters = iters with min_time 0 and adaptive stop off: exactly `iters` timed calls,
     # including the periodic stop checks the real runs do.
-    spec = RunSpec(model="tiny", min_iters=iters, min_time_s=0.0, max_time_s=3600.0, target_ci=0.0)
+    rule = StopRule(min_ns=0, max_ns=3600 * 10**9, min_iters=iters, target_ci=0.0)
     t0 = time.perf_counter()
-    result = steady_state(session, feeds, time.perf_counter_ns, spec)  # type: ignore[arg-type]
+    # the CPU clock is read at each check as in real runs
+    result = steady_state(session, feeds, time.perf_counter_ns, rule, cpu_clock=time.process_time_ns)  # type: ignore[arg-type]
     elapsed = time.perf_counter() - t0
     assert len(result.latencies_ns) == iters
     return elapsed
@@ -65,7 +67,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = tiny_model(Path(tmp) / "tiny.onnx")
         spec = RunSpec(model=str(path), model_path=str(path), threads=1)
-        harness_session = OnnxRuntimeBackend().load(path, spec)
+        harness_session = OnnxRuntimeBackend().load(path, spec, OrtOptions())
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1
         bare_session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])

@@ -84,7 +84,7 @@ def bench(
     inputs: PathArg | None = None,
     warmup_time: float = 0.5,
     min_time: float = 1.0,
-    max_time: float = 20.0,
+    max_time: float = 3.0,
     min_iters: int = 100,
     target_ci: float = 0.01,
     processes: int = 3,
@@ -200,10 +200,8 @@ def _refuse_unknown(unknown: Mapping[str, object]) -> None:
         return
     name = next(iter(unknown))
     close = difflib.get_close_matches(name.removesuffix("_s"), _BENCH_OPTIONS, n=1)
-    raise UsageError(
-        f"unknown option {name!r}",
-        hint=f"did you mean {close[0]!r}?" if close else f"options: {', '.join(_BENCH_OPTIONS)}",
-    )
+    suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+    raise UsageError(f"unknown option {name!r}{suggestion}", hint=f"options: {', '.join(_BENCH_OPTIONS)}")
 
 
 def _model_name(model: object) -> str:

@@ -17,7 +17,7 @@ _RUN = "Run options (same names across backends)"
 _ORT = "ONNX Runtime options (sugar for --backend-option)"
 DEFAULT_MODEL = "efficientnet-lite0"
 # Defaults sized so that the default `bench` (3 processes) stays under ~15 s on a 2-core machine.
-DEFAULT_WARMUP_S, DEFAULT_MIN_TIME_S, DEFAULT_MAX_TIME_S, DEFAULT_PROCESSES = 0.5, 1.0, 20.0, 3
+DEFAULT_WARMUP_S, DEFAULT_MIN_TIME_S, DEFAULT_MAX_TIME_S, DEFAULT_PROCESSES = 0.5, 1.0, 3.0, 3
 
 
 def register(app: typer.Typer) -> None:
@@ -163,7 +163,7 @@ def bench(
         tags=tuple(tag or ()),
     )
     specs = _variants(models or [DEFAULT_MODEL], backends, common, parse_pairs(backend_option, "--backend-option"), ort)
-    results = _open_store(db) if store else None
+    results = (lambda: _open_store(db)) if store else None
     comparison = run_variants(
         specs,
         store=results,

@@ -11,19 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from edgebench import registry
 from edgebench._frozen import FrozenMap
 from edgebench.engine.combine import combine
 from edgebench.engine.validate import validate_spec
 from edgebench.errors import ModelError
-from edgebench.protocols import Executor, Job
+from edgebench.protocols import Executor, Job, Store
 from edgebench.records import RunRecord, RunSpec, ValidityWarning
 from edgebench.zoo import resolve_model
-
-if TYPE_CHECKING:
-    from edgebench.protocols import Store
 
 Progress = Callable[[int, int, Job], None]  # (done, total, job about to run)
 
@@ -64,26 +61,38 @@ def run_benchmark(
 def run_variants(
     specs: Sequence[RunSpec],
     *,
-    store: Store | None,
+    store: Store | Callable[[], Store] | None,
     cache_dir: Path | None = None,
     dynamic_batch: bool = False,
     executor: str | Executor = "local",
     force: bool = False,
     progress: Progress | None = None,
 ) -> Comparison:
-    """Validate all, then run every variant's processes in interleaved rounds; store each record."""
+    """Validate all, then run every variant's processes in interleaved rounds; store each record.
+
+    ``store`` may be a factory, called after validation, so that bad input leaves no file behind.
+    """
     validated = [validate_spec(s, force=force) for s in specs]  # before a possibly slow zoo export
     jobs = [make_job(s, cache_dir, dynamic_batch) for s in validated]
     runner = get_executor(executor)
     per_variant = _interleave(jobs, runner, progress)
     records = []
+    opened: Store | None = None
     for parts in per_variant:
         record = _finish(combine(parts))
         if store is not None:
-            record = record.with_platform(_platform_id(store, record.environment.hostname))
-            store.put(record)
+            # a factory is called only now: input rejected anywhere before this creates no database
+            opened = opened or _open(store)
+            record = record.with_platform(_platform_id(opened, record.environment.hostname))
+            opened.put(record)
         records.append(record)
     return Comparison(tuple(records), tuple(_ratio(per_variant[0], p) for p in per_variant))
+
+
+def _open(store: Store | Callable[[], Store]) -> Store:
+    if isinstance(store, Store):
+        return store
+    return store()
 
 
 def get_executor(executor: str | Executor) -> Executor:
@@ -134,7 +143,7 @@ def _ratio(baseline: Sequence[RunRecord], variant: Sequence[RunRecord]) -> Ratio
     base = [r.summary.latency_median_s for r in baseline[:rounds] if r.summary]
     var = [r.summary.latency_median_s for r in variant[:rounds] if r.summary]
     ci = paired_ratio_ci(base, var)
-    return Ratio(ci.ratio, ci.lo, ci.hi, rounds, getattr(ci, "note", None))
+    return Ratio(ci.ratio, ci.lo, ci.hi, rounds, ci.reason)
 
 
 def _finish(record: RunRecord) -> RunRecord:

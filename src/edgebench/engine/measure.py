@@ -54,6 +54,7 @@ _S = 1_000_000_000
 def measure(job: Job, workdir: Path, *, executor: str) -> RunRecord:
     """An ok record, or raise EdgebenchError (the caller decides: user error or failed record)."""
     spec = job.spec
+    verify_model(job)
     backend = registry.load("edgebench.backends", spec.backend)()
     backend_options = typed_options("edgebench.backends", spec.backend, spec.backend_options)
     scenario = registry.load("edgebench.scenarios", spec.scenario)()
@@ -116,6 +117,29 @@ def measure(job: Job, workdir: Path, *, executor: str) -> RunRecord:
         effective=FrozenMap(effective),
         artifacts=artifacts,
     )
+
+
+def verify_model(job: Job) -> None:
+    """The job names its model by content hash: measure exactly that model or refuse.
+
+    Here (same host) it catches a file replaced between resolution and measurement; a remote worker
+    uses the same check to decide whether it must fetch the file.
+    """
+    from edgebench.errors import ModelError
+    from edgebench.modelfile import model_sha256
+
+    if not job.spec.model_sha256:
+        return
+    files = (Path(job.spec.model_path), *(Path(f) for f in job.model.files))
+    try:
+        actual = model_sha256(files)
+    except OSError as exc:
+        raise ModelError(f"cannot read model {files[0]}: {exc.strerror or exc}", hint="check the path") from exc
+    if actual != job.spec.model_sha256:
+        raise ModelError(
+            f"model {files[0].name} changed after it was resolved (sha256 {actual[:12]}… ≠ {job.spec.model_sha256[:12]}…)",
+            hint="do not modify model files while a benchmark runs; rerun",
+        )
 
 
 def _run_scenario(

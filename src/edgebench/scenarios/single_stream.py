@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from edgebench.engine.stats import ci_converged_dependent, min_samples_for_percentile
 from edgebench.options import strict_config
 from edgebench.protocols import Clock, DeviceTimer, ScenarioContext, ScenarioOutcome, Session
 
@@ -38,8 +39,6 @@ class Options(BaseModel):
 
 def tail_samples(tail: str, processes: int) -> int:
     """Samples this process must collect so that the pooled run can bound the chosen tail."""
-    from edgebench.engine.stats import min_samples_for_percentile
-
     p = _TAILS[tail]
     if p is None:
         return 0
@@ -107,8 +106,6 @@ class StopRule:
         self.min_ns, self.max_ns, self.min_iters, self.target_ci = min_ns, max_ns, min_iters, target_ci
 
     def decide(self, samples: Sequence[int], measured_ns: int) -> str | None:
-        from edgebench.engine.stats import ci_converged_dependent
-
         if measured_ns >= self.max_ns:
             return "max_time"
         if measured_ns < self.min_ns or len(samples) < self.min_iters:
@@ -118,12 +115,12 @@ class StopRule:
         return "converged" if ci_converged_dependent(samples, self.target_ci) else None
 
     def next_check_in(self, n: int, measured_ns: int) -> int:
-        """Measured ns until the next check (0 = after the next call)."""
+        """Measured ns until the next check; ``-k`` when only ``k`` more iterations are missing."""
         interval = max(_MIN_CHECK_INTERVAL_NS, int(measured_ns * _CHECK_GROWTH))
         if measured_ns < self.min_ns:
             return min(interval, self.min_ns - measured_ns)
         if n < self.min_iters:
-            return 0  # only the iteration count is missing: stop exactly when it is reached
+            return n - self.min_iters  # run exactly the missing iterations, then check once
         return min(interval, self.max_ns - measured_ns)
 
 
@@ -171,7 +168,15 @@ def steady_state(
         if cpu_clock:
             cpu0 = cpu_clock()
         seg_start = clock()
-        check_at = seg_start + wait
+        if wait < 0:
+            for _ in range(-wait - 1):  # as bare as the main loop; its next call is the last missing one
+                t0 = clock()
+                run(feeds)
+                t1 = clock()
+                append(t1 - t0)
+            check_at = seg_start
+        else:
+            check_at = seg_start + wait
 
 
 def _timed_run(session: Session, timer: DeviceTimer | None) -> Callable[[Any], Any]:
