@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 import pytest
 
 from edgebench.engine import validity
-from edgebench.engine.stats import summarize_latencies
+from edgebench.engine.stats import TwoLevelCI, summarize_latencies, two_level_median_ci
 from edgebench.engine.validity import check_validity
 from edgebench.records import ValidityWarning
 
@@ -19,13 +20,16 @@ ALL_CODES = {
     "first_sample_outlier",
     "warmup_not_settled",
     "too_few_samples_p90",
-    "too_few_samples_p99",
     "timer_resolution",
     "high_load",
     "not_converged",
     "outliers",
     "rss_growth",
     "trend",
+    "bimodal",
+    "oversubscribed",
+    "between_process_variation",
+    "window_overhead",
 }
 
 
@@ -105,19 +109,22 @@ def test_warmup_not_settled() -> None:
 
 
 def test_too_few_samples() -> None:
-    warnings = _run(_clean(100))
-    w = _fired("too_few_samples_p99", warnings)
-    assert "662" in w.message and "--min-iters" in w.hint
-    assert "too_few_samples_p90" not in _codes(warnings)
-    _fired("too_few_samples_p90", _run(_clean(50)))
-    _fired("too_few_samples_p99", _run(_clean(661)))
-    assert _run(_clean(662)) == []
+    # p99 with fewer than 662 samples is no warning any more: reporters show stats.tail_note inline.
+    assert _run(_clean(100)) == []
+    assert _run(_clean(661)) == []
+    w = _fired("too_few_samples_p90", _run(_clean(50)))
+    assert "64" in w.message and "--min-iters" in w.hint
+    assert _run(_clean(64)) == []
 
 
 def test_timer_resolution() -> None:
-    _fired("timer_resolution", _run(_clean(), timer_resolution_s=2e-6))
+    w = _fired("timer_resolution", _run(_clean(), timer_resolution_s=2e-6))
+    assert "2 µs" in w.message and "clock step" in w.message
     assert _run(_clean(), timer_resolution_s=1e-7) == []
     assert _run(_clean(), timer_resolution_s=0.0) == []
+    # the measured clock step, when given, is what counts (not the cost of two reads)
+    assert _run(_clean(), timer_resolution_s=2e-6, clock_step_ns=10) == []
+    _fired("timer_resolution", _run(_clean(), timer_resolution_s=1e-9, clock_step_ns=2000))
 
 
 def test_high_load() -> None:
@@ -129,21 +136,105 @@ def test_high_load() -> None:
 
 def test_not_converged() -> None:
     w = _fired("not_converged", _run(_clean(), stop_reason="max_time", target_ci=0.0001))
-    assert "--max-time" in w.hint
+    assert "--max-time" in w.hint and "effective samples" in w.message
     assert _run(_clean(), stop_reason="max_time", target_ci=0.05) == []
     assert _run(_clean(), stop_reason="converged", target_ci=0.0001) == []
     assert _run(_clean(), stop_reason="max_time", target_ci=0.0) == []
 
 
+def test_not_converged_judges_ties_and_autocorrelation() -> None:
+    ties = np.full(1000, 3946, dtype=np.int64)
+    ties[::100] = 3990
+    w = validity.check_not_converged(ties.tolist(), "max_time", 0.5)
+    assert w is not None and "degenerate" in w.message
+    # a drifting series converges under the i.i.d. rule but not under the dependent one
+    drift = np.round(1e6 + 1e4 * np.sin(np.linspace(0, 4 * np.pi, 2000))).astype(np.int64)
+    w = validity.check_not_converged(drift.tolist(), "max_time", 0.005)
+    assert w is not None and "effective samples of 2000" in w.message
+    assert validity.check_not_converged(_clean(50).tolist(), "max_time", 0.5) is not None  # < 100 samples
+
+
 def test_outliers() -> None:
     lat = _clean()
-    lat[1::10] = 5 * 10**6  # 10% of the samples 5x slower: interference
+    delays = np.random.default_rng(11).uniform(0.5e6, 4e6, 100).astype(np.int64)
+    lat[1::10] += delays  # 10% of the samples delayed by 0.5–4 ms: interference, not a second mode
     warnings = _run(lat)
     w = _fired("outliers", warnings)
-    assert "100 of 1000" in w.message
+    assert "100 of 1000" in w.message and "from the median)" in w.message
+    assert "bimodal" not in _codes(warnings)
     few = _clean()
     few[1::50] = 5 * 10**6  # 2%
     assert "outliers" not in _codes(_run(few))
+
+
+def _bimodal(n: int = 2000, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    low = np.arange(n) % 100 < 81  # 81% at 3.8 µs, 19% at 6.1 µs
+    values = np.where(low, rng.lognormal(np.log(3800), 0.02, n), rng.lognormal(np.log(6100), 0.02, n))
+    return np.round(values).astype(np.int64)
+
+
+def test_bimodal() -> None:
+    lat = _bimodal()
+    warnings = _run(lat, timer_resolution_s=1e-9, warmup_latencies_ns=_bimodal(50, 1).tolist())
+    w = _fired("bimodal", warnings)
+    assert re.match(r"two modes: 3\.8 µs \(81%\) and 6\.(09|1|11) µs \(19%\)", w.message), w.message
+    assert "taskset" in w.hint
+    # the 19% mode is not outliers: the old rule counted all of it
+    assert "outliers" not in _codes(warnings)
+    assert summarize_latencies(lat).outliers == 0
+    lat[::50] = 60_000  # 2% outliers within the modes' own spread are still counted
+    assert summarize_latencies(lat).outliers == 40
+
+
+def test_bimodal_within_mode_outliers_message() -> None:
+    lat = _bimodal()
+    lat[::10] = 60_000 + np.arange(200)  # 10% far above both modes
+    stats = summarize_latencies(lat)
+    assert stats.modes is not None
+    w = validity.check_outliers(stats)
+    assert w is not None and "200 of 2000" in w.message and "their mode" in w.message
+
+
+def test_bimodal_explicit_modes_argument() -> None:
+    modes = summarize_latencies(_bimodal()).modes
+    assert modes is not None
+    w = _fired("bimodal", _run(_clean(), modes=modes))  # modes given by the caller win over stats.modes
+    assert "3.8 µs" in w.message
+
+
+def test_oversubscribed() -> None:
+    w = _fired("oversubscribed", _run(_clean(), threads=8, logical_cpus=4))
+    assert "8 threads on 4 logical CPUs" in w.message and "--threads" in w.hint
+    assert _run(_clean(), threads=4, logical_cpus=4) == []
+    assert _run(_clean(), threads=None) == []
+
+
+def test_window_overhead() -> None:
+    lat = _clean()
+    busy_s = float(lat.sum()) / 1e9
+    w = _fired("window_overhead", _run(lat, window_s=busy_s * 1.05))
+    assert "4.8%" in w.message and "--batch" in w.hint
+    assert _run(lat, window_s=busy_s * 1.005) == []
+    assert _run(lat, window_s=1.0, window_overhead_s=0.005) == []
+    _fired("window_overhead", _run(lat, window_s=1.0, window_overhead_s=0.02))
+    assert _run(lat, window_s=None, window_overhead_s=0.5) == []
+
+
+def _two_level(offsets_ns: list[int], seed: int = 0) -> TwoLevelCI:
+    rng = np.random.default_rng(seed)
+    procs = [np.round(rng.lognormal(np.log(1e6), 0.02, 1000)).astype(np.int64) + off for off in offsets_ns]
+    return two_level_median_ci(procs)
+
+
+def test_between_process_variation() -> None:
+    spread = _two_level([0, 40_000, -30_000])
+    w = _fired("between_process_variation", _run(_clean(), two_level=spread))
+    assert "3 fresh processes" in w.message and "CV" in w.message
+    assert f"--processes {spread.processes_needed(0.01)} for ±1.0%" in w.hint
+    assert "governor" in w.hint and "quieter machine" in w.hint
+    assert _run(_clean(), two_level=_two_level([0, 0, 0])) == []
+    assert _run(_clean(), two_level=_two_level([0])) == []
 
 
 @pytest.mark.parametrize(
@@ -187,8 +278,13 @@ def test_codes_are_the_documented_set_and_unique() -> None:
         load_avg_at_start=(9.0, 9.0, 9.0),
         rss_growth_bytes=50 * MIB,
         warmup_latencies_ns=[10**7] * 9,
+        threads=16,
+        window_s=1.0,
+        two_level=_two_level([0, 40_000, -30_000]),
+        modes=summarize_latencies(_bimodal()).modes,
     )
     codes = [w.code for w in warnings]
     assert len(codes) == len(set(codes))
     assert set(codes) <= ALL_CODES
-    assert len(codes) >= 8
+    assert len(codes) >= 12
+    assert all("us " not in w.message for w in warnings)  # "µs", never "us"

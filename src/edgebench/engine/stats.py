@@ -1,11 +1,12 @@
-"""Statistics of latency samples: percentiles, confidence intervals, MLPerf early stopping, outliers.
+"""Statistics of latency samples: percentiles, confidence intervals, MLPerf early stopping, outliers, modes.
 
 Units: every function except :func:`summarize_latencies` is unit-preserving — give it int nanoseconds
 or float seconds and it answers (as ``float``) in the same unit. :func:`summarize_latencies` takes the
 raw ``int`` nanoseconds the timer produced and returns seconds, the SI unit records store.
 
-Functions named ``sorted_values`` expect ascending input and do not sort it themselves: the engine
-keeps its samples sorted and calls them repeatedly, so they must stay O(1) (or O(n) for early stopping).
+Arguments named ``sorted_values`` expect ascending input and are not sorted here (O(1) look-ups);
+arguments named ``samples_in_order`` must be in MEASUREMENT order, because latencies are autocorrelated
+and the dependent confidence intervals estimate that autocorrelation from the order.
 
 Only numpy and the standard library are used: the runtime install must not need scipy. The tests check
 every exact computation here against scipy. Definitions, sources and tables: docs/statistics.md.
@@ -27,6 +28,7 @@ from edgebench.errors import MeasurementError
 
 Samples: TypeAlias = Sequence[int] | Sequence[float] | npt.NDArray[np.integer] | npt.NDArray[np.floating]
 FloatArray: TypeAlias = npt.NDArray[np.float64]
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
 
 # Gaussian consistency constant: 1.4826·MAD estimates σ of a normal distribution (= 1/Φ⁻¹(3/4)).
 MAD_TO_SIGMA = 1.4826
@@ -43,6 +45,49 @@ EXACT_MEDIAN_CI_MAX_N = 1000
 # MLPerf LoadGen early-stopping defaults.
 EARLY_STOPPING_CONFIDENCE = 0.99
 EARLY_STOPPING_TOLERANCE = 0.0
+
+# Dependent (autocorrelation-aware) CI of the median. Below this many samples the autocorrelation of
+# the indicator cannot be told from noise: the CI falls back to the i.i.d. ranks and is never "converged".
+DEPENDENT_CI_MIN_SAMPLES = 100
+# Non-overlapping batch means need enough batches for the t quantile to be meaningful (Schmeiser 1982:
+# 10-30; the batch length is capped at n // 20).
+MIN_BATCHES = 20
+# Politis & White (2004): an autocorrelation is negligible below c·sqrt(log10(n)/n), c = 2.
+PW_THRESHOLD_C = 2.0
+# The first-order bias correction of batch means (1 − G/(σ²L)) may at most double the variance: beyond
+# that the correction itself is too noisy to trust.
+MAX_BIAS_CORRECTION = 2.0
+# Floor of the estimated integrated autocorrelation time τ: identical batch means (a perfectly alternating
+# series) must not collapse the interval to a point.
+TAU_FLOOR = 0.1
+CI_METHOD_BATCH_MEANS = "order_stat_batch_means"
+CI_METHOD_IID_SMALL_N = "order_stat_iid_small_n"
+CI_METHOD_TWO_LEVEL = "two_level_random_effects"
+RATIO_METHOD = "paired_log_ratio_t"
+
+# Two-level CI: the between-process component "dominates" when the spread of the process medians is at
+# least twice what within-process noise alone explains (false alarm on an ideal machine: 4.6% with 2
+# processes, 1.8% with 3, 0.3% with 5 — chi-square tails).
+BETWEEN_DOMINATES_RATIO = 2.0
+
+# Bimodality (2-component Gaussian mixture on log latencies).
+MODES_MIN_SAMPLES = 100
+MODES_MAX_FIT_SAMPLES = 5000  # EM runs on at most this many evenly spaced order statistics
+MODES_MIN_WEIGHT = 0.05
+MODES_MIN_ASHMAN_D = 2.0  # Ashman et al. (1994): D > 2 is needed for a clean separation
+MODES_MIN_DELTA_BIC = 10.0  # Kass & Raftery (1995): ΔBIC > 10 is "very strong" evidence
+# The data must be at most half as dense at the split as at either mode (in windows of 1/8 the modes'
+# log distance): a real second peak, not a fitted Gaussian laid over a one-sided tail.
+MODES_DIP_RATIO = 0.5
+MODES_SIGMA_FLOOR = 1e-3
+# Uniform background component of the mixture (interference outliers): starts at 1%, capped at 25% —
+# a sample more than a quarter "background" is not two modes plus outliers.
+MODES_BACKGROUND_INIT = 0.01
+MODES_BACKGROUND_MAX = 0.25  # σ of log-latency ≥ 0.1%: a component cannot shrink onto a few tied values
+_EM_MAX_ITER = 300
+_EM_TOL = 1e-5  # stop when the mean log-likelihood per point improves by less than this (ΔBIC needs far less precision)
+_EM_INIT_SPLITS = (0.2, 0.5, 0.8)  # initial partitions of the sorted sample (covers 80/20 and 20/80 mixtures)
+_DIP_GRID = 256
 
 _NS_PER_S = 1e9
 
@@ -184,8 +229,425 @@ def ci_relative_halfwidth(sorted_values: Samples, confidence: float = 0.95) -> f
 
 
 def ci_converged(sorted_values: Samples, target_rel: float, confidence: float = 0.95) -> bool:
-    """Adaptive stopping rule: the median's CI lies within ±``target_rel`` of the median."""
+    """i.i.d. stopping rule (kept for backward use): the order-statistic CI lies within ±``target_rel``.
+
+    It assumes independent samples and accepts a zero-width interval made of ties; the engine's stop rule
+    is :func:`ci_converged_dependent`, which does neither.
+    """
     return ci_relative_halfwidth(sorted_values, confidence) <= target_rel
+
+
+# ---------------------------------------------------------------------------------------------------
+# Student t quantile (no scipy at run time)
+
+
+def _beta_continued_fraction(a: float, b: float, x: float) -> float:
+    # Lentz's evaluation of the continued fraction of I_x(a, b) (Numerical Recipes §6.4); converges fast
+    # for x < (a + 1)/(a + b + 2), which the caller guarantees.
+    tiny = 1e-300
+
+    def guard(v: float) -> float:
+        return v if abs(v) > tiny else tiny
+
+    c, d = 1.0, 1.0 / guard(1.0 - (a + b) * x / (a + 1.0))
+    h = d
+    for m in range(1, 1000):
+        num = m * (b - m) * x / ((a + 2 * m - 1.0) * (a + 2 * m))
+        d, c = 1.0 / guard(1.0 + num * d), guard(1.0 + num / c)
+        h *= d * c
+        num = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1.0))
+        d, c = 1.0 / guard(1.0 + num * d), guard(1.0 + num / c)
+        h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _regularized_incomplete_beta(a: float, b: float, x: float) -> float:
+    """I_x(a, b) for a, b > 0, 0 ≤ x ≤ 1."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(log_front) * _beta_continued_fraction(a, b, x) / a
+    return 1.0 - math.exp(log_front) * _beta_continued_fraction(b, a, 1.0 - x) / b
+
+
+def _student_t_sf(t: float, df: float) -> float:
+    # P[T > t] for t ≥ 0: ½·I_{df/(df+t²)}(df/2, ½), computed on the tail side for precision.
+    return 0.5 * _regularized_incomplete_beta(df / 2.0, 0.5, df / (df + t * t))
+
+
+def _student_t_pdf(t: float, df: float) -> float:
+    log_norm = math.lgamma((df + 1.0) / 2.0) - math.lgamma(df / 2.0) - 0.5 * math.log(df * math.pi)
+    return math.exp(log_norm - (df + 1.0) / 2.0 * math.log1p(t * t / df))
+
+
+@lru_cache(maxsize=1024)
+def student_t_quantile(p: float, df: float) -> float:
+    """Quantile of Student's t with ``df`` > 0 degrees of freedom (checked against scipy in the tests).
+
+    Closed forms for df = 1 and 2; otherwise Newton's method on the upper tail starting from the normal
+    quantile. The tail is convex and decreasing for t > 0 and the normal quantile lies below the t one,
+    so the iterates rise monotonically to the root and never overshoot.
+    """
+    _check_fraction("p", p)
+    if df <= 0.0:
+        raise ValueError(f"df must be > 0, got {df!r}")
+    if p < 0.5:
+        return -student_t_quantile(1.0 - p, df)
+    if p == 0.5:
+        return 0.0
+    if df == 1.0:
+        return math.tan(math.pi * (p - 0.5))
+    if df == 2.0:
+        return (2.0 * p - 1.0) / math.sqrt(2.0 * p * (1.0 - p))
+    tail = 1.0 - p
+    t = NormalDist().inv_cdf(p)
+    for _ in range(500):
+        step = (_student_t_sf(t, df) - tail) / _student_t_pdf(t, df)
+        t += step
+        if abs(step) <= 1e-13 * t:
+            break
+    return t
+
+
+# ---------------------------------------------------------------------------------------------------
+# CI of the median under autocorrelation (within one run)
+
+
+@dataclass(frozen=True)
+class DependentCI:
+    """CI of the median of samples taken in order, valid under autocorrelation. Same unit as the input.
+
+    ``n_eff = n / τ`` with τ the integrated autocorrelation time of the indicator 1[x ≤ median]
+    (τ = 1 for independent samples). ``defined`` is False when the interval cannot be trusted at this
+    confidence: fewer than :data:`DEPENDENT_CI_MIN_SAMPLES` samples (the i.i.d. ranks are used) or too
+    few effective samples (the interval is then [min, max]).
+    """
+
+    lo: float
+    hi: float
+    median: float
+    n: int
+    n_eff: float
+    method: str
+    batch_length: int
+    n_batches: int
+    defined: bool
+    confidence: float
+
+    @property
+    def degenerate(self) -> bool:
+        """True unless distinct order statistics lie on both sides of the median (ties, coarse clock)."""
+        return not self.lo < self.median < self.hi
+
+    def relative_halfwidth(self, clock_step: float = 0.0) -> float:
+        """max(hi − median, median − lo, clock_step) / median; ``inf`` when undefined or median ≤ 0."""
+        if not self.defined or self.median <= 0.0:
+            return math.inf
+        return max(self.hi - self.median, self.median - self.lo, clock_step) / self.median
+
+    def converged(self, target_rel: float, clock_step: float = 0.0) -> bool:
+        """Stop rule: a defined, non-degenerate interval within ±``target_rel`` of the median.
+
+        A zero-width or tie-dominated interval never converges: its width says nothing about the
+        median's uncertainty, only that the clock (or the workload) repeats one value.
+        """
+        if self.n < DEPENDENT_CI_MIN_SAMPLES or self.degenerate:
+            return False
+        return self.relative_halfwidth(clock_step) <= target_rel
+
+
+def median_ci_dependent(samples_in_order: Samples, confidence: float = 0.95) -> DependentCI:
+    """Order-statistic CI of the median whose ranks use the long-run variance of I_t = 1[x_t ≤ median].
+
+    sqrt(n)·(F_n(θ) − ½) → N(0, τ/4) for the true median θ, with τ the integrated autocorrelation time
+    of I_t; inverting that gives the ranks n/2 ± q·sqrt(n·τ)/2 (τ = 1: the i.i.d. normal-approximation
+    ranks). τ is estimated by non-overlapping batch means (≥ 20 batches) with the Politis–White batch
+    length and a first-order bias correction; q is the Student t quantile with (batches − 1) degrees of
+    freedom. O(n): two partitions and a few lag products, no sort.
+    """
+    _check_fraction("confidence", confidence)
+    xs = _as_float_array(samples_in_order)
+    n = int(xs.size)
+    mid = n // 2
+    part = np.partition(xs, [mid - 1, mid] if n > 1 else [0])
+    med = float(part[mid]) if n % 2 else (float(part[mid - 1]) + float(part[mid])) / 2.0
+    if n < DEPENDENT_CI_MIN_SAMPLES:
+        j = max(_median_ci_lower_index(n, confidence), 0)
+        lo, hi = _ranks_from_partition(part, mid, j)
+        return DependentCI(lo, hi, med, n, float(n), CI_METHOD_IID_SMALL_N, 1, n, False, confidence)
+    tau, length, batches = _indicator_tau(xs <= med)
+    q = student_t_quantile(0.5 + confidence / 2.0, float(batches - 1))
+    j = math.floor(n / 2.0 - 0.5 - q * math.sqrt(n * tau) / 2.0)
+    if j < 0:  # fewer effective samples than the confidence needs: nothing narrower than the range
+        lo, hi, defined = float(np.min(xs)), float(np.max(xs)), False
+    else:
+        (lo, hi), defined = _ranks_from_partition(part, mid, j), True
+    return DependentCI(lo, hi, med, n, n / tau, CI_METHOD_BATCH_MEANS, length, batches, defined, confidence)
+
+
+def _ranks_from_partition(part: FloatArray, mid: int, j: int) -> tuple[float, float]:
+    # ``part`` is partitioned at ``mid``: ranks below it live in part[:mid], ranks above in part[mid:],
+    # so each order statistic needs a partition of half the array only.
+    n = part.size
+    if j >= mid:
+        return float(part[mid]), float(part[mid])
+    lo = float(np.partition(part[:mid], j)[j])
+    hi_rank = n - 1 - j - mid
+    hi = float(np.partition(part[mid:], hi_rank)[hi_rank])
+    return lo, hi
+
+
+def _indicator_tau(indicator: BoolArray) -> tuple[float, int, int]:
+    """(τ, batch length, number of batches) of a 0/1 series by bias-corrected batch means."""
+    n = int(indicator.size)
+    p = float(np.count_nonzero(indicator)) / n
+    if p <= 0.0 or p >= 1.0:  # constant indicator (every sample equal): no variance to estimate
+        return 1.0, 1, n
+    ratio = _correlation_length(indicator, p)
+    length = int(min(max(math.ceil((ratio * ratio * n) ** (1.0 / 3.0)), 1), n // MIN_BATCHES))
+    batches = n // length
+    # Length 1 (no detectable autocorrelation) is common: skip numpy's slow mean over 1-element rows.
+    means = (
+        indicator.astype(np.float64)
+        if length == 1
+        else indicator[: batches * length].reshape(batches, length).mean(axis=1)
+    )
+    pb = float(np.mean(means))
+    if pb <= 0.0 or pb >= 1.0:
+        return 1.0, length, batches
+    long_run_var = length * float(np.var(means, ddof=1))
+    # E[batch-means variance] ≈ σ²·(1 − G/(σ²L)): undo that first-order bias, at most doubling.
+    correction = max(1.0 - ratio / length, 1.0 / MAX_BIAS_CORRECTION)
+    return max(long_run_var / correction / (pb * (1.0 - pb)), TAU_FLOOR), length, batches
+
+
+def _correlation_length(indicator: BoolArray, p: float) -> float:
+    """Politis–White flat-top estimate of |G|/g(0), G = Σ|k|γ(k), g(0) = Σγ(k) (the long-run variance).
+
+    The MSE-optimal batch length of batch means is (G/g(0))^(2/3)·n^(1/3) (bias −G/L against variance
+    2g(0)²L/n). Lags are computed one at a time and only as far as the data need: the first run of K_N
+    negligible autocorrelations ends the search (Politis & White 2004, §3.2).
+    """
+    n = int(indicator.size)
+    gamma0 = p * (1.0 - p)
+    k_n = max(5, math.ceil(math.sqrt(math.log10(n))))
+    max_lag = min(math.ceil(math.sqrt(n)) + k_n, n // 4)
+    threshold = PW_THRESHOLD_C * math.sqrt(math.log10(n) / n) * gamma0
+    autocov = _IndicatorAutocovariance(indicator, p)
+    acov: list[float] = []
+    quiet, m_hat = 0, None
+    for k in range(1, max_lag + 1):
+        acov.append(autocov(k))
+        quiet = quiet + 1 if abs(acov[-1]) < threshold else 0
+        if quiet == k_n:
+            m_hat = k - k_n
+            break
+    big_m = min(2 * m_hat, max_lag) if m_hat is not None else max_lag
+    acov.extend(autocov(k) for k in range(len(acov) + 1, big_m + 1))
+    if big_m == 0:
+        return 0.0
+    lags = np.arange(1, big_m + 1, dtype=np.float64)
+    frac = lags / big_m
+    weights = np.where(frac <= 0.5, 1.0, 2.0 * (1.0 - frac))  # flat-top lag window
+    gam = np.asarray(acov[:big_m])
+    g0 = gamma0 + 2.0 * float(np.sum(weights * gam))
+    g_weighted = 2.0 * float(np.sum(weights * lags * gam))
+    return abs(g_weighted) / g0 if g0 > 0.0 else 0.0
+
+
+class _IndicatorAutocovariance:
+    """γ(k) = (1/n)·Σ_t (I_t − p)(I_{t+k} − p) of a boolean series, from exact integer counts.
+
+    Σ(I_t − p)(I_{t+k} − p) = #(I_t ∧ I_{t+k}) − p·(head + tail) + (n − k)·p², head and tail being the
+    counts of ones in the two overlapping ranges. Counting a boolean AND is ~6x faster than a float dot
+    product, and — unlike BLAS, which threads its dot product above ~10k elements — never waits for a
+    descheduled thread on a busy machine (that turned a 30 µs product into 8 ms here).
+    """
+
+    def __init__(self, indicator: BoolArray, p: float) -> None:
+        self.indicator, self.p, self.n = indicator, p, int(indicator.size)
+        self.ones = int(np.count_nonzero(indicator))
+        self.scratch = np.empty(self.n, dtype=np.bool_)
+
+    def __call__(self, k: int) -> float:
+        n, p, ind = self.n, self.p, self.indicator
+        both = np.count_nonzero(np.logical_and(ind[:-k], ind[k:], out=self.scratch[: n - k]))
+        # ones in ind[:n-k] and in ind[k:]: the total minus the k left out at either end, O(k)
+        head = self.ones - int(np.count_nonzero(ind[n - k :]))
+        tail = self.ones - int(np.count_nonzero(ind[:k]))
+        return (float(both) - p * (head + tail) + (n - k) * p * p) / n
+
+
+def ci_converged_dependent(
+    samples_in_order: Samples, target_rel: float, confidence: float = 0.95, *, clock_step: float = 0.0
+) -> bool:
+    """The engine's adaptive stop rule: :meth:`DependentCI.converged` of :func:`median_ci_dependent`.
+
+    Never True below :data:`DEPENDENT_CI_MIN_SAMPLES` samples, for an undefined interval, or for a
+    zero-width / tie-dominated one; ``clock_step`` (same unit) is the least half-width ever assumed.
+    """
+    if len(samples_in_order) < DEPENDENT_CI_MIN_SAMPLES:
+        return False
+    return median_ci_dependent(samples_in_order, confidence).converged(target_rel, clock_step)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Two-level CI across fresh processes
+
+
+@dataclass(frozen=True)
+class TwoLevelCI:
+    """CI of the median over fresh processes (random-effects view). Same unit as the input.
+
+    ``between_sd``: standard deviation of the per-process medians; ``within_se``: root-mean-square of the
+    per-process medians' standard errors from within-process noise alone. ``between_halfwidth`` =
+    t·between_sd/√N, ``within_halfwidth`` = sqrt(Σ hᵢ²)/N; the interval is the pooled median ± the larger.
+    """
+
+    estimate: float
+    lo: float
+    hi: float
+    n_processes: int
+    process_medians: tuple[float, ...]
+    between_cv: float | None  # None for one process
+    between_sd: float
+    within_se: float
+    between_halfwidth: float
+    within_halfwidth: float
+    between_dominates: bool
+    method: str
+    confidence: float
+
+    def relative_halfwidth(self) -> float:
+        """max(hi − estimate, estimate − lo) / estimate; ``inf`` when the estimate is ≤ 0."""
+        if self.estimate <= 0.0:
+            return math.inf
+        return max(self.hi - self.estimate, self.estimate - self.lo) / self.estimate
+
+    def processes_needed(self, target_rel: float) -> int:
+        """pyperf's rule ceil(4·z²·cv²/target²) on the CV of the process medians; at least 2.
+
+        The factor 4 makes the interval's full width 2·z·cv/√N, not its half-width, reach ``target_rel``:
+        conservative by design (pyperf's choice). With one process the CV is unknown: 2.
+        """
+        if target_rel <= 0.0:
+            raise ValueError(f"target_rel must be > 0, got {target_rel!r}")
+        if self.between_cv is None:
+            return 2
+        z = NormalDist().inv_cdf(0.5 + self.confidence / 2.0)
+        return max(2, math.ceil(4.0 * z * z * self.between_cv**2 / target_rel**2))
+
+
+def two_level_median_ci(per_process_samples: Sequence[Samples], confidence: float = 0.95) -> TwoLevelCI:
+    """Two-level (processes, then samples in order) CI of the median; one process = :func:`median_ci_dependent`.
+
+    For N ≥ 2 processes: half-width = max(t_{N−1}·s_between/√N, sqrt(Σ hᵢ²)/N) around the pooled
+    median, hᵢ the dependent half-width of process i (Kalibera & Jones' random-effects view). s_between
+    already contains within-process noise; the second term is a floor because s_between from 2–3
+    processes can be small by chance.
+    """
+    _check_fraction("confidence", confidence)
+    if not per_process_samples:
+        raise MeasurementError("no processes to summarize")
+    cis = [median_ci_dependent(s, confidence) for s in per_process_samples]
+    medians = np.array([ci.median for ci in cis])
+    halves = np.array([max(ci.hi - ci.median, ci.median - ci.lo) for ci in cis])
+    estimate = float(np.median(np.concatenate([_as_float_array(s) for s in per_process_samples])))
+    n_proc = len(cis)
+    if n_proc == 1:
+        one = cis[0]
+        z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
+        return TwoLevelCI(
+            estimate=estimate,
+            lo=one.lo,
+            hi=one.hi,
+            n_processes=1,
+            process_medians=(one.median,),
+            between_cv=None,
+            between_sd=0.0,
+            within_se=float(halves[0]) / z,
+            between_halfwidth=0.0,
+            within_halfwidth=float(halves[0]),
+            between_dominates=False,
+            method=one.method,
+            confidence=confidence,
+        )
+    between_sd = float(np.std(medians, ddof=1))
+    between_half = student_t_quantile(0.5 + confidence / 2.0, float(n_proc - 1)) * between_sd / math.sqrt(n_proc)
+    within_half = float(np.sqrt(np.sum(halves**2))) / n_proc
+    # Each hᵢ is ≈ z·SE(medianᵢ) (its t quantile has ≥ 19 degrees of freedom, within 7% of z).
+    within_se = float(np.sqrt(np.mean(halves**2))) / NormalDist().inv_cdf(0.5 + confidence / 2.0)
+    half = max(between_half, within_half)
+    centre = float(np.mean(medians))
+    return TwoLevelCI(
+        estimate=estimate,
+        lo=estimate - half,
+        hi=estimate + half,
+        n_processes=n_proc,
+        process_medians=tuple(float(m) for m in medians),
+        between_cv=between_sd / centre if centre > 0.0 else None,
+        between_sd=between_sd,
+        within_se=within_se,
+        between_halfwidth=between_half,
+        within_halfwidth=within_half,
+        between_dominates=between_sd > BETWEEN_DOMINATES_RATIO * within_se,
+        method=CI_METHOD_TWO_LEVEL,
+        confidence=confidence,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Paired comparison of interleaved rounds
+
+
+@dataclass(frozen=True)
+class RatioCI:
+    """variant / baseline latency ratio over paired rounds (> 1: the variant is slower).
+
+    ``ratio`` is the geometric mean of the per-round ratios; ``lo``/``hi`` are None with ``reason``
+    when no interval can be computed (one round).
+    """
+
+    ratio: float
+    lo: float | None
+    hi: float | None
+    n_rounds: int
+    method: str
+    confidence: float
+    reason: str | None = None
+
+
+def paired_ratio_ci(
+    baseline_round_medians: Sequence[float], variant_round_medians: Sequence[float], confidence: float = 0.95
+) -> RatioCI:
+    """CI of the variant/baseline ratio from interleaved rounds: Student t on the per-round log ratios.
+
+    Pairing by round cancels drift that hits both variants alike (frequency, co-tenants); log ratios
+    make the interval symmetric in "2× slower" and "2× faster" and its bounds positive.
+    """
+    _check_fraction("confidence", confidence)
+    base = np.asarray(baseline_round_medians, dtype=np.float64)
+    var = np.asarray(variant_round_medians, dtype=np.float64)
+    if base.shape != var.shape or base.ndim != 1:
+        raise ValueError(f"need two equally long 1-D sequences, got shapes {base.shape} and {var.shape}")
+    if base.size == 0:
+        raise MeasurementError("no rounds to compare")
+    if np.any(base <= 0.0) or np.any(var <= 0.0):
+        raise MeasurementError("round medians must be positive to form ratios")
+    logs = np.log(var / base)
+    n = int(logs.size)
+    ratio = math.exp(float(np.mean(logs)))
+    if n < 2:
+        reason = "one round: a confidence interval needs at least 2 paired rounds"
+        return RatioCI(ratio, None, None, n, RATIO_METHOD, confidence, reason)
+    half = student_t_quantile(0.5 + confidence / 2.0, float(n - 1)) * float(np.std(logs, ddof=1)) / math.sqrt(n)
+    mean = float(np.mean(logs))
+    return RatioCI(ratio, math.exp(mean - half), math.exp(mean + half), n, RATIO_METHOD, confidence)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -281,6 +743,26 @@ def server_passes(
     return n_issued >= h_min(n_over_bound, p, confidence) + n_over_bound
 
 
+def tail_note(n: int, p: float, confidence: float = EARLY_STOPPING_CONFIDENCE) -> str | None:
+    """Inline note for a reported tail percentile: ``"n < 662: no 99%-confidence bound"``, or None.
+
+    A percentile of fewer samples than :func:`min_samples_for_percentile` is still a correct description
+    of those samples, just not a bound on the p-th percentile of the latency distribution at
+    ``confidence`` (MLPerf early stopping): say so next to the number instead of warning.
+    """
+    needed = min_samples_for_percentile(p, confidence)
+    if n >= needed:
+        return None
+    return f"n < {needed}: no {confidence:.0%}-confidence bound"
+
+
+# Samples needed before each reported tail has an early-stopping bound (64, 130, 662, 6636).
+TAIL_SAMPLES_P90 = min_samples_for_percentile(0.90)
+TAIL_SAMPLES_P95 = min_samples_for_percentile(0.95)
+TAIL_SAMPLES_P99 = min_samples_for_percentile(0.99)
+TAIL_SAMPLES_P999 = min_samples_for_percentile(0.999)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Spread and outliers
 
@@ -321,6 +803,183 @@ def iqr_outliers(values: Samples) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Bimodality
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One mode of a bimodal latency distribution. ``location`` is the median of its samples (input unit)."""
+
+    location: float
+    weight: float  # fraction of ALL samples that belong to this mode (its outliers excluded)
+    n: int
+
+
+@dataclass(frozen=True)
+class Modes:
+    """Two modes split at ``split`` (the antimode of the fitted mixture): samples ≤ split are ``low``'s side.
+
+    Each side's modified-z outliers belong to neither mode, so the weights may sum to less than 1.
+    """
+
+    low: Mode
+    high: Mode
+    split: float
+    ashman_d: float
+    delta_bic: float  # BIC(one Gaussian) − BIC(two-component mixture), on log latencies
+
+
+def detect_modes(samples: Samples) -> Modes | None:
+    """Two modes, or None: a 2-component Gaussian mixture on log latencies, accepted only when clear.
+
+    Fit by EM on at most :data:`MODES_MAX_FIT_SAMPLES` evenly spaced order statistics (deterministic,
+    order-independent), with a uniform background component for interference outliers. Accepted when
+    BIC prefers two components by > 10, Ashman's D > 2, the fitted density dips between the two means,
+    the data are sparser at that dip than at both modes, and each mode holds ≥ 5% of the samples.
+    """
+    return _detect_modes_sorted(np.sort(_as_float_array(samples)))
+
+
+def _detect_modes_sorted(xs: FloatArray) -> Modes | None:
+    n = int(xs.size)
+    if n < MODES_MIN_SAMPLES or xs[0] <= 0.0 or xs[0] == xs[-1]:
+        return None
+    m = min(n, MODES_MAX_FIT_SAMPLES)
+    y = np.log(xs[((np.arange(m) + 0.5) * (n / m)).astype(np.intp)])
+    if y[-1] == y[0]:
+        return None
+    var_floor = _log_sigma_floor(xs) ** 2
+    one_var = np.array([max(float(np.var(y)), var_floor)])
+    one = _em(y, np.array([1.0]), np.array([float(np.mean(y))]), one_var, var_floor)
+    two = _best_two_component_fit(y, var_floor)
+    # Parameters: means, variances and free weights (background weight included): 3 for one mode, 6 for two.
+    delta_bic = (-2.0 * one.ll + 3.0 * math.log(m)) - (-2.0 * two.ll + 6.0 * math.log(m))
+    order = np.argsort(two.mu)
+    w, mu, var = two.w[order], two.mu[order], two.var[order]
+    ashman_d = math.sqrt(2.0) * float(mu[1] - mu[0]) / math.sqrt(float(var[0] + var[1]))
+    if delta_bic <= MODES_MIN_DELTA_BIC or ashman_d <= MODES_MIN_ASHMAN_D:
+        return None
+    split_log = _antimode(w, mu, var)
+    if split_log is None:
+        return None
+    split = math.exp(split_log)
+    n_low = int(np.searchsorted(xs, split, side="right"))
+    low, high = _mode_of(xs[:n_low], n), _mode_of(xs[n_low:], n)
+    if low is None or high is None or min(low.weight, high.weight) < MODES_MIN_WEIGHT:
+        return None
+    if not _empirical_dip(xs, low.location, split, high.location, float(mu[1] - mu[0]) / 8.0):
+        return None
+    return Modes(low, high, split, ashman_d, delta_bic)
+
+
+def _mode_of(side: FloatArray, n_total: int) -> Mode | None:
+    # A mode's samples are those on its side of the split that are not outliers within that side, so
+    # that a mode's weight and location do not absorb interference far beyond it.
+    if side.size == 0:
+        return None
+    members = side[np.abs(modified_z_scores(side)) <= MODIFIED_Z_THRESHOLD]  # still sorted
+    return Mode(_sorted_median(members), members.size / n_total, int(members.size))
+
+
+def _empirical_dip(xs: FloatArray, low: float, split: float, high: float, half_width_log: float) -> bool:
+    """The data themselves must be sparser at the split than at both modes (same log-width windows).
+
+    A Gaussian mixture also "finds" a second component in a one-sided tail of interference delays (an
+    exponential or flat tail): its fitted density dips, the data do not — those stay outliers.
+    """
+
+    def count(centre: float) -> int:
+        lo, hi = centre * math.exp(-half_width_log), centre * math.exp(half_width_log)
+        return int(np.searchsorted(xs, hi, side="right") - np.searchsorted(xs, lo, side="left"))
+
+    return count(split) < MODES_DIP_RATIO * min(count(low), count(high))
+
+
+def _log_sigma_floor(xs: FloatArray) -> float:
+    # A mode cannot be narrower than the clock's quantization (the smallest gap between distinct values,
+    # relative to the median) — else two adjacent tick values would look like two modes — nor than 0.1%.
+    gaps = np.diff(xs)
+    positive = gaps[gaps > 0.0]
+    step = float(positive.min()) if positive.size else 0.0
+    return max(MODES_SIGMA_FLOOR, step / _sorted_median(xs))
+
+
+@dataclass(frozen=True)
+class _MixtureFit:
+    w: FloatArray  # weights of the Gaussian components (they sum to 1 − w_background)
+    mu: FloatArray
+    var: FloatArray
+    w_background: float
+    ll: float
+
+
+def _best_two_component_fit(y: FloatArray, var_floor: float) -> _MixtureFit:
+    # EM from several initial partitions of the sorted sample; keep the highest likelihood.
+    fits = []
+    for frac in _EM_INIT_SPLITS:
+        cut = max(2, min(y.size - 2, int(frac * y.size)))
+        parts = (y[:cut], y[cut:])
+        w = np.array([cut / y.size, 1.0 - cut / y.size])
+        mu = np.array([float(np.mean(p)) for p in parts])
+        var = np.maximum(np.array([float(np.var(p)) for p in parts]), var_floor)
+        fits.append(_em(y, w, mu, var, var_floor))
+    return max(fits, key=lambda fit: fit.ll)
+
+
+def _em(y: FloatArray, w: FloatArray, mu: FloatArray, var: FloatArray, var_floor: float) -> _MixtureFit:
+    """EM for Gaussians on log latencies plus a uniform background over the sample's range.
+
+    The background absorbs the far interference outliers every real latency sample has; without it a
+    few percent of them stretch one Gaussian over the whole range and hide a genuine second mode.
+    """
+    log_bg = -math.log(float(y[-1] - y[0]))
+    w_bg = MODES_BACKGROUND_INIT
+    w = w * (1.0 - w_bg)
+    log_p, log_total = _mixture_log_density(y, w, mu, var, w_bg, log_bg)
+    ll = float(np.sum(log_total))
+    for _ in range(_EM_MAX_ITER):
+        resp = np.exp(log_p - log_total)
+        nk = resp.sum(axis=1)
+        if np.any(nk[:-1] < 1.0):  # a component emptied out: the fewer-component fit is the answer
+            break
+        w_bg = min(max(float(nk[-1]) / y.size, 1e-12), MODES_BACKGROUND_MAX)
+        w = nk[:-1] / nk[:-1].sum() * (1.0 - w_bg)
+        mu = np.einsum("km,m->k", resp[:-1], y) / nk[:-1]  # not BLAS: see _IndicatorAutocovariance
+        var = np.maximum(np.sum(resp[:-1] * (y - mu[:, None]) ** 2, axis=1) / nk[:-1], var_floor)
+        log_p, log_total = _mixture_log_density(y, w, mu, var, w_bg, log_bg)
+        prev, ll = ll, float(np.sum(log_total))
+        if ll - prev < _EM_TOL * y.size:
+            break
+    return _MixtureFit(w, mu, var, w_bg, ll)
+
+
+def _mixture_log_density(
+    y: FloatArray, w: FloatArray, mu: FloatArray, var: FloatArray, w_bg: float, log_bg: float
+) -> tuple[FloatArray, FloatArray]:
+    # Rows: log(w_k·N(y; mu_k, var_k)) per Gaussian, then the background's; and the mixture's log density.
+    gauss = np.log(w)[:, None] - 0.5 * (np.log(2.0 * math.pi * var)[:, None] + (y - mu[:, None]) ** 2 / var[:, None])
+    log_p = np.vstack([gauss, np.full((1, y.size), math.log(w_bg) + log_bg)])
+    return log_p, np.logaddexp.reduce(log_p, axis=0)
+
+
+def _antimode(w: FloatArray, mu: FloatArray, var: FloatArray) -> float | None:
+    # The mixture is bimodal only if its density dips between the two means; the dip is the split.
+    grid = np.linspace(mu[0], mu[1], _DIP_GRID)
+    dens = np.sum(w[:, None] * np.exp(-0.5 * (grid - mu[:, None]) ** 2 / var[:, None]) / np.sqrt(var[:, None]), axis=0)
+    i = int(np.argmin(dens))
+    if i == 0 or i == _DIP_GRID - 1 or dens[i] >= min(dens[0], dens[-1]):
+        return None
+    return float(grid[i])
+
+
+def outliers_by_mode(values: Samples, modes: Modes, threshold: float = MODIFIED_Z_THRESHOLD) -> int:
+    """Modified-z outliers counted within each mode (split at ``modes.split``): a mode is not outliers."""
+    xs = _as_float_array(values)
+    low, high = xs[xs <= modes.split], xs[xs > modes.split]
+    return sum(outliers_modified_z(part, threshold) for part in (low, high) if part.size)
+
+
+# ---------------------------------------------------------------------------------------------------
 # Summary
 
 
@@ -330,7 +989,7 @@ class LatencyStats:
 
     n: int
     median: float  # sample median (mean of the two middle values for even n)
-    ci95: tuple[float, float]  # percentile-bootstrap 95% CI of the median
+    ci95: tuple[float, float]  # 95% CI of the median, valid under autocorrelation (see ci_method)
     mean: float
     std: float  # sample standard deviation, ddof=1 (0.0 when n = 1)
     cv: float  # std / mean (0.0 when mean = 0)
@@ -341,34 +1000,43 @@ class LatencyStats:
     p99: float
     p999: float
     mad: float  # raw MAD, unscaled
-    outliers: int  # modified z-score > 10 (hyperfine)
+    outliers: int  # modified z-score > 10 (hyperfine), counted within each mode when bimodal
     mlperf_p90: float | None  # LoadGen early-stopping estimate; None when n < 64
     mlperf_p99: float | None  # None when n < 662
     mlperf_p90_t: int
     mlperf_p99_t: int
+    ci_method: str = CI_METHOD_BATCH_MEANS  # how ci95 was computed (CI_METHOD_* constants)
+    n_eff: float = 0.0  # effective number of independent samples behind ci95 (n / τ)
+    modes: Modes | None = None  # two modes when the distribution is clearly bimodal
 
 
 def summarize_latencies(latencies_ns: Sequence[int] | npt.NDArray[np.integer], *, seed: int = 0) -> LatencyStats:
-    """Summarize raw integer-nanosecond latencies (in measurement order) into seconds.
+    """Summarize raw integer-nanosecond latencies IN MEASUREMENT ORDER into seconds.
 
+    ``ci95`` is :func:`median_ci_dependent` (the order matters: it measures the autocorrelation);
+    every other field is order-independent. ``seed`` is kept for callers of the former bootstrap
+    ``ci95`` and is unused: every statistic here is deterministic.
     Raises MeasurementError for an empty sample or a negative latency (a clock bug, not a measurement).
     """
+    del seed
     raw = np.asarray(latencies_ns)
     if raw.size and raw.dtype.kind not in "iu":
         raise TypeError(f"latencies_ns must be integer nanoseconds, got dtype {raw.dtype}")
-    ns = np.sort(_as_float_array(raw))
-    if ns[0] < 0:
-        raise MeasurementError(f"negative latency {int(ns[0])} ns: the timer is not monotonic")
-    xs = ns / _NS_PER_S
+    in_order = _as_float_array(raw) / _NS_PER_S
+    xs = np.sort(in_order)
+    if xs[0] < 0:
+        raise MeasurementError(f"negative latency {int(np.min(raw))} ns: the timer is not monotonic")
     n = int(xs.size)
     mean = float(np.mean(xs))
     std = float(np.std(xs, ddof=1)) if n > 1 else 0.0
     mlperf_p90, t90 = early_stopping_percentile(xs, 0.90)
     mlperf_p99, t99 = early_stopping_percentile(xs, 0.99)
+    ci = median_ci_dependent(in_order, 0.95)
+    modes = _detect_modes_sorted(xs)
     return LatencyStats(
         n=n,
         median=_sorted_median(xs),
-        ci95=bootstrap_median_ci(xs, 0.95, seed=seed),
+        ci95=(ci.lo, ci.hi),
         mean=mean,
         std=std,
         cv=std / mean if mean > 0.0 else 0.0,
@@ -379,9 +1047,12 @@ def summarize_latencies(latencies_ns: Sequence[int] | npt.NDArray[np.integer], *
         p99=percentile(xs, 0.99),
         p999=percentile(xs, 0.999),
         mad=mad(xs),
-        outliers=outliers_modified_z(xs),
+        outliers=outliers_by_mode(xs, modes) if modes else outliers_modified_z(xs),
         mlperf_p90=mlperf_p90,
         mlperf_p99=mlperf_p99,
         mlperf_p90_t=t90,
         mlperf_p99_t=t99,
+        ci_method=ci.method,
+        n_eff=ci.n_eff,
+        modes=modes,
     )

@@ -89,6 +89,7 @@ def build_summary(
         window_s=m.window_wall_s,
         two_level=two_level,
         threads=spec.threads,
+        can_batch=not batch_source.startswith("fixed"),
     )
     return summary, warnings
 

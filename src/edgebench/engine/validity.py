@@ -12,9 +12,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from edgebench.engine.stats import (
+    DEPENDENT_CI_MIN_SAMPLES,
     MODIFIED_Z_THRESHOLD,
     LatencyStats,
-    ci_relative_halfwidth,
+    Modes,
+    TwoLevelCI,
+    median_ci_dependent,
     min_samples_for_percentile,
     modified_z_scores,
 )
@@ -42,12 +45,17 @@ TREND_MIN_SAMPLES = 30  # medians of thirds of fewer samples are too noisy to te
 # Warm-up still settling: last third of warm-up > 10% slower than steady state (same 10% as androidx).
 WARMUP_SLOWDOWN = 0.10
 WARMUP_MIN_SAMPLES = 3
+# Time inside the measured window but outside the timed calls (loop, clock reads, collectors): above 1%
+# of the window, throughput computed over the window no longer describes the calls.
+WINDOW_OVERHEAD_FRACTION = 0.01
+# Target used for the processes-needed figure when the run has no --target-ci (±1%, the default).
+DEFAULT_TARGET_CI = 0.01
 
 STOP_MAX_TIME = "max_time"
 
 
 def _fmt_s(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if abs(seconds) >= scale:
             return f"{seconds / scale:.3g} {unit}"
     return f"{seconds / 1e-9:.3g} ns"
@@ -120,16 +128,26 @@ def check_too_few_samples(n: int, p: float, code: str, label: str) -> ValidityWa
     )
 
 
-def check_timer_resolution(stats: LatencyStats, timer_resolution_s: float) -> ValidityWarning | None:
+def _longer_calls(can_batch: bool) -> str:
+    # "raise --batch" is advice only for models with a batch dimension to raise
+    return "raise --batch so that one timed call lasts longer" if can_batch else (
+        "this model has fixed input shapes: export it with a dynamic batch to time longer calls"
+    )
+
+
+def check_timer_resolution(
+    stats: LatencyStats, timer_resolution_s: float, can_batch: bool = True
+) -> ValidityWarning | None:
+    """``timer_resolution_s`` is the clock's measured step (engine.timer.clock_step_ns), not a read's cost."""
     if timer_resolution_s <= 0.0 or stats.median >= TIMER_RESOLUTION_FACTOR * timer_resolution_s:
         return None
     return ValidityWarning(
         code="timer_resolution",
         message=(
-            f"the median latency ({_fmt_s(stats.median)}) is under {TIMER_RESOLUTION_FACTOR:.0f}x the timer "
-            f"resolution ({_fmt_s(timer_resolution_s)}): results are quantized"
+            f"the median latency ({_fmt_s(stats.median)}) is under {TIMER_RESOLUTION_FACTOR:.0f}x the clock "
+            f"step ({_fmt_s(timer_resolution_s)}): results are quantized"
         ),
-        hint="raise --batch so that one timed call lasts longer, or use a finer clock",
+        hint=f"{_longer_calls(can_batch)}, or use a finer clock",
     )
 
 
@@ -149,27 +167,116 @@ def check_high_load(load_avg: tuple[float, float, float] | None, logical_cpus: i
     )
 
 
-def check_not_converged(latencies_ns: Sequence[int], stop_reason: str, target_ci: float) -> ValidityWarning | None:
-    if stop_reason != STOP_MAX_TIME or target_ci <= 0.0 or not latencies_ns:
-        return None
-    half = ci_relative_halfwidth(np.sort(np.asarray(latencies_ns)))
-    if half <= target_ci:
+def check_oversubscribed(threads: int | None, logical_cpus: int) -> ValidityWarning | None:
+    if threads is None or logical_cpus <= 0 or threads <= logical_cpus:
         return None
     return ValidityWarning(
+        code="oversubscribed",
+        message=(
+            f"{threads} threads on {logical_cpus} logical CPUs: threads wait for each other and the "
+            "latency measures the scheduler as much as the model"
+        ),
+        hint=f"lower --threads to at most {logical_cpus} (often the number of physical cores is fastest)",
+    )
+
+
+def check_not_converged(
+    latencies_ns: Sequence[int], stop_reason: str, target_ci: float, clock_step_ns: float = 0.0
+) -> ValidityWarning | None:
+    """Judged by the engine's stop rule: the dependent CI (stats.ci_converged_dependent)."""
+    if stop_reason != STOP_MAX_TIME or target_ci <= 0.0 or not latencies_ns:
+        return None
+    ci = median_ci_dependent(latencies_ns)
+    if ci.converged(target_ci, clock_step_ns):
+        return None
+    if ci.n < DEPENDENT_CI_MIN_SAMPLES:
+        state = f"only {ci.n} samples, too few (< {DEPENDENT_CI_MIN_SAMPLES}) for an autocorrelation-aware CI"
+    elif not ci.defined:
+        state = f"only {ci.n_eff:.0f} effective samples of {ci.n} (strong autocorrelation): no 95% CI"
+    elif ci.degenerate:
+        state = (
+            f"the median's 95% CI [{_fmt_s(ci.lo / 1e9)}, {_fmt_s(ci.hi / 1e9)}] is degenerate: "
+            "the median value repeats so often (clock step or workload) that its width says nothing"
+        )
+    else:
+        half = ci.relative_halfwidth(clock_step_ns)
+        state = f"the median's 95% CI at ±{half:.2%} ({ci.n_eff:.0f} effective samples of {ci.n})"
+    return ValidityWarning(
         code="not_converged",
-        message=(f"stopped at --max-time with the median's 95% CI at ±{half:.2%}, above the target ±{target_ci:.2%}"),
+        message=f"stopped at --max-time with {state}, target ±{target_ci:.2%}",
         hint="raise --max-time, reduce interference, or accept the wider interval (--target-ci)",
+    )
+
+
+def check_between_process_variation(two_level: TwoLevelCI | None, target_ci: float) -> ValidityWarning | None:
+    """``two_level`` from stats.two_level_median_ci on the processes' nanosecond latencies."""
+    if two_level is None or not two_level.between_dominates or two_level.between_cv is None:
+        return None
+    target = target_ci if target_ci > 0.0 else DEFAULT_TARGET_CI
+    needed = two_level.processes_needed(target)
+    lo, hi = min(two_level.process_medians), max(two_level.process_medians)
+    ratio = two_level.between_sd / two_level.within_se if two_level.within_se > 0.0 else float("inf")
+    return ValidityWarning(
+        code="between_process_variation",
+        message=(
+            f"the medians of {two_level.n_processes} fresh processes spread from {_fmt_s(lo / 1e9)} to "
+            f"{_fmt_s(hi / 1e9)} (CV {two_level.between_cv:.2%}), {ratio:.1f}x what noise within a process "
+            f"explains; the two-level 95% CI is ±{two_level.relative_halfwidth():.2%}"
+        ),
+        hint=(
+            f"run more fresh processes (pyperf's rule: --processes {needed} for ±{target:.1%}), fix the CPU "
+            "frequency (governor 'performance', turbo off), or use a quieter machine"
+        ),
+    )
+
+
+def check_bimodal(modes: Modes | None) -> ValidityWarning | None:
+    """``modes`` in seconds, as ``LatencyStats.modes``."""
+    if modes is None:
+        return None
+    low, high = modes.low, modes.high
+    return ValidityWarning(
+        code="bimodal",
+        message=(
+            f"two modes: {_fmt_s(low.location)} ({low.weight:.0%}) and {_fmt_s(high.location)} "
+            f"({high.weight:.0%}); the median describes neither alone"
+        ),
+        hint=(
+            "the model alternates between two states (big/little cores, CPU frequency, a periodic background "
+            "task): pin the benchmark to one core type (taskset) or fix the frequency, and compare each mode"
+        ),
+    )
+
+
+def check_window_overhead(
+    latencies_ns: Sequence[int], window_s: float | None, window_overhead_s: float | None, can_batch: bool = True
+) -> ValidityWarning | None:
+    """Time inside the measured window spent outside the timed calls; computed from the samples if not given."""
+    if window_s is None or window_s <= 0.0:
+        return None
+    overhead = window_overhead_s if window_overhead_s is not None else window_s - sum(latencies_ns) / 1e9
+    if overhead <= WINDOW_OVERHEAD_FRACTION * window_s:
+        return None
+    per_call = f", {_fmt_s(overhead / len(latencies_ns))} per call" if latencies_ns else ""
+    return ValidityWarning(
+        code="window_overhead",
+        message=(
+            f"{_fmt_s(overhead)} ({overhead / window_s:.1%}) of the {_fmt_s(window_s)} measured window was "
+            f"spent outside the timed calls{per_call}: figures taken over the window (CPU %, energy) include it"
+        ),
+        hint=f"{_longer_calls(can_batch)}, or disable collectors that sample during the window",
     )
 
 
 def check_outliers(stats: LatencyStats) -> ValidityWarning | None:
     if stats.n == 0 or stats.outliers / stats.n <= OUTLIER_FRACTION:
         return None
+    where = "the median of their mode" if stats.modes is not None else "the median"
     return ValidityWarning(
         code="outliers",
         message=(
             f"{stats.outliers} of {stats.n} samples ({stats.outliers / stats.n:.1%}) are outliers "
-            f"(more than {MODIFIED_Z_THRESHOLD:.0f} robust SDs from the median)"
+            f"(more than {MODIFIED_Z_THRESHOLD:.0f} robust SDs from {where})"
         ),
         hint="interference from other programs or interrupts: close them, or pin the benchmark to idle cores",
     )
@@ -243,25 +350,41 @@ def check_validity(
     target_ci: float,
     rss_growth_bytes: int | None,
     peak_rss_bytes: int | None,
+    modes: Modes | None = None,
+    window_s: float | None = None,
+    window_overhead_s: float | None = None,
+    two_level: TwoLevelCI | None = None,
+    threads: int | None = None,
+    clock_step_ns: int | None = None,
+    can_batch: bool = True,
 ) -> list[ValidityWarning]:
-    """Run every check; ``latencies_ns`` in measurement order (the trend and first-sample checks need it).
+    """Run every check; ``latencies_ns`` in measurement order (trend, first-sample and CI checks need it).
 
     ``first_inference_s`` is accepted for the record's context but judged by no check: a slow first
     inference is expected (graph optimization, allocation) and reported, not a validity problem.
+    ``modes`` (seconds) defaults to ``stats.modes``; ``two_level`` is computed on the processes'
+    ``latencies_ns`` (nanoseconds); ``clock_step_ns``, when given, replaces ``timer_resolution_s``;
+    ``window_overhead_s`` defaults to ``window_s`` minus the sum of the latencies; ``can_batch`` False
+    (fixed input shapes) keeps hints from suggesting --batch.
+    The p99 sample count is no warning: reporters show :func:`edgebench.engine.stats.tail_note` inline.
     """
     del first_inference_s
+    step_s = clock_step_ns / 1e9 if clock_step_ns is not None else timer_resolution_s
     found = [
         check_high_cv(stats),
         check_min_max_far(stats),
+        check_bimodal(modes if modes is not None else stats.modes),
         check_first_sample_outlier(latencies_ns),
         check_warmup_not_settled(latencies_ns, warmup_latencies_ns),
         check_too_few_samples(stats.n, 0.90, "too_few_samples_p90", "p90"),
-        check_too_few_samples(stats.n, 0.99, "too_few_samples_p99", "p99"),
-        check_timer_resolution(stats, timer_resolution_s),
+        check_timer_resolution(stats, step_s, can_batch),
         check_high_load(load_avg_at_start, logical_cpus),
-        check_not_converged(latencies_ns, stop_reason, target_ci),
+        check_oversubscribed(threads, logical_cpus),
+        check_not_converged(latencies_ns, stop_reason, target_ci, max(step_s, 0.0) * 1e9),
+        check_between_process_variation(two_level, target_ci),
         check_outliers(stats),
         check_rss_growth(rss_growth_bytes, peak_rss_bytes),
         check_trend(latencies_ns),
+        check_window_overhead(latencies_ns, window_s, window_overhead_s, can_batch),
     ]
     return [w for w in found if w is not None]

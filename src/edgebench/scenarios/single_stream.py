@@ -119,9 +119,11 @@ class StopRule:
         interval = max(_MIN_CHECK_INTERVAL_NS, int(measured_ns * _CHECK_GROWTH))
         if measured_ns < self.min_ns:
             return min(interval, self.min_ns - measured_ns)
-        if n < self.min_iters:
-            return n - self.min_iters  # run exactly the missing iterations, then check once
-        return min(interval, self.max_ns - measured_ns)
+        left = self.max_ns - measured_ns
+        missing = self.min_iters - n
+        if missing > 0 and n and missing * (measured_ns / n) < left:
+            return -missing  # run exactly the missing iterations (they fit before max time), then check
+        return min(interval, left)
 
 
 class LoopResult:
