@@ -84,8 +84,10 @@ def main() -> None:
         )
     ci = paired_ratio_ci(bares, ebs)
     bounds = f"[{ci.lo:.3f}, {ci.hi:.3f}]" if ci.lo is not None and ci.hi is not None else "(no CI: < 2 rounds)"
-    print(f"edgebench/bare ratio = {ci.ratio:.3f}, 95 % CI {bounds} over {args.rounds} interleaved rounds "
-          f"(median of rounds {statistics.median(ratios):.3f})")
+    print(
+        f"edgebench/bare ratio = {ci.ratio:.3f}, 95 % CI {bounds} over {args.rounds} interleaved rounds "
+        f"(median of rounds {statistics.median(ratios):.3f})"
+    )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,7 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper
 
-from edgebench.backends.onnxruntime import OnnxRuntimeBackend
-from edgebench.backends.onnxruntime import OrtOptions
+from edgebench.backends.onnxruntime import OnnxRuntimeBackend, OrtOptions
 from edgebench.records import RunSpec
 from edgebench.scenarios.single_stream import StopRule, steady_state
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import make_onnx
 
-PLUGIN = '''
+PLUGIN = """
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgebench.backends.fake import FakeBackend, FakeSession
@@ -46,7 +46,7 @@ class BrokenBackend:
 
     def versions(self):
         return None
-'''
+"""
 
 
 def _install(site: Path) -> None:
@@ -56,18 +56,26 @@ def _install(site: Path) -> None:
     info = site / "toyplugin-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toyplugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(textwrap.dedent("""\
+    (info / "entry_points.txt").write_text(
+        textwrap.dedent("""\
         [edgebench.backends]
         toy = toyplugin:ToyBackend
         broken = toyplugin:BrokenBackend
-        """))
+        """)
+    )
     (info / "RECORD").write_text("")
 
 
 def _cli(site: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(site), "XDG_DATA_HOME": str(tmp / "data"), "XDG_CACHE_HOME": str(tmp / "c")}
-    return subprocess.run([sys.executable, "-m", "edgebench.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "edgebench.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.mark.slow
@@ -82,8 +90,25 @@ def test_third_party_backend_is_listed_benchmarked_and_a_broken_one_refused(tmp_
     assert rows["broken"]["runtime"].startswith("unavailable: plugin 'broken'")
 
     model = make_onnx(tmp_path / "m.onnx")
-    ran = _cli(site, tmp_path, "bench", str(model), "--backend", "toy", "--backend-option", "speed=2",
-               "--processes", "1", "--warmup-time", "0", "--min-time", "0.01", "--min-iters", "5", "--json")
+    ran = _cli(
+        site,
+        tmp_path,
+        "bench",
+        str(model),
+        "--backend",
+        "toy",
+        "--backend-option",
+        "speed=2",
+        "--processes",
+        "1",
+        "--warmup-time",
+        "0",
+        "--min-time",
+        "0.01",
+        "--min-iters",
+        "5",
+        "--json",
+    )
     assert ran.returncode == 0, ran.stderr
     record = json.loads(ran.stdout)
     assert record["spec"]["backend_options"] == {"speed": 2.0}
@@ -95,4 +120,6 @@ def test_third_party_backend_is_listed_benchmarked_and_a_broken_one_refused(tmp_
     broken = _cli(site, tmp_path, "bench", str(model), "--backend", "broken")
     lines = broken.stderr.strip().splitlines()
     assert broken.returncode == 5 and len(lines) == 1 and "Traceback" not in broken.stderr
-    assert lines[0].startswith("Error: plugin 'broken' in edgebench.backends breaks its contract: load must be a method")
+    assert lines[0].startswith(
+        "Error: plugin 'broken' in edgebench.backends breaks its contract: load must be a method"
+    )

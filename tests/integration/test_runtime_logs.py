@@ -36,8 +36,20 @@ def tensorscatter(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _args(model: Path) -> tuple[str, ...]:
-    return (str(model), "--inputs", str(model.parent / "inputs.npz"), "--processes", "1", "--warmup-time", "0",
-            "--min-time", "0.2", "--min-iters", "200", "--no-store")
+    return (
+        str(model),
+        "--inputs",
+        str(model.parent / "inputs.npz"),
+        "--processes",
+        "1",
+        "--warmup-time",
+        "0",
+        "--min-time",
+        "0.2",
+        "--min-iters",
+        "200",
+        "--no-store",
+    )
 
 
 def test_default_level_keeps_runtime_warnings_out(capsys, monkeypatch, tensorscatter: Path) -> None:
@@ -53,8 +65,9 @@ def test_raised_level_gives_one_summary_line_and_an_artifact(capsys, monkeypatch
     assert "tensorscatter.cc" not in res.err  # nothing streamed to the terminal
     notes = [line for line in res.out.splitlines() if "onnxruntime logged" in line]
     assert len(notes) == 1 and "warnings; first:" in notes[0] and "TensorScatter" in notes[0]
-    rec = json.loads(run_cli(capsys, monkeypatch, "bench", *_args(tensorscatter), "--runtime-log-level",
-                             "warning", "--json").out)
+    rec = json.loads(
+        run_cli(capsys, monkeypatch, "bench", *_args(tensorscatter), "--runtime-log-level", "warning", "--json").out
+    )
     (art,) = rec["artifacts"]
     calls = 1 + len(rec["measurements"]["warmup_latencies_ns"]) + len(rec["measurements"]["latencies_ns"])
     assert art["role"] == "runtime_log" and Path(art["path"]).read_text().count("TensorScatter") >= calls

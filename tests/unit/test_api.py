@@ -51,8 +51,16 @@ def test_missing_model_is_a_model_error(tmp_path: Path) -> None:
 
 
 def test_compare_interleaves_and_gives_ratios(tiny_onnx: Path) -> None:
-    result = edgebench.compare([tiny_onnx, tiny_onnx], store=False, executor="inline", backends=("fake",),
-                               processes=2, warmup_time=0.0, min_time=0.01, min_iters=5)
+    result = edgebench.compare(
+        [tiny_onnx, tiny_onnx],
+        store=False,
+        executor="inline",
+        backends=("fake",),
+        processes=2,
+        warmup_time=0.0,
+        min_time=0.01,
+        min_iters=5,
+    )
     assert len(result.records) == 2 and result.ratios[0] is None
     ratio = result.ratios[1]
     assert ratio is not None and ratio.rounds == 2 and ratio.lo is not None and ratio.lo <= ratio.ratio <= ratio.hi

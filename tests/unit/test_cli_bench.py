@@ -159,8 +159,20 @@ def test_results_errors(capsys, monkeypatch, tmp_path: Path, db: Path) -> None:
 
 def test_crash_in_worker_becomes_a_failed_record(capsys, monkeypatch, tiny_onnx: Path, db: Path) -> None:
     """A segfaulting runtime is isolated in its process: stored failed record with the signal, exit 6."""
-    res = bench(capsys, monkeypatch, str(tiny_onnx), "--backend", "fake", "--backend-option", "crash=segfault",
-                "--db", str(db), "--processes", "1", *FAST)
+    res = bench(
+        capsys,
+        monkeypatch,
+        str(tiny_onnx),
+        "--backend",
+        "fake",
+        "--backend-option",
+        "crash=segfault",
+        "--db",
+        str(db),
+        "--processes",
+        "1",
+        *FAST,
+    )
     assert_one_line_error(res, 6, "SIGSEGV")
     listed = run_cli(capsys, monkeypatch, "results", "export", "--format", "json", "--db", str(db))
     (stored,) = json.loads(listed.out)
@@ -175,33 +187,82 @@ def test_user_errors_found_in_the_worker_store_nothing(capsys, monkeypatch, tmp_
     (tmp_path / "empty.npz").write_bytes(b"")
     np.savez(tmp_path / "floats.npz", x=np.full((1, 16), 0.5))
     for inputs, needle in (("empty.npz", "cannot read inputs file"), ("floats.npz", None)):
-        res = bench(capsys, monkeypatch, str(model), "--inputs", str(tmp_path / inputs), "--db", str(db),
-                    "--processes", "1", *FAST)
+        res = bench(
+            capsys,
+            monkeypatch,
+            str(model),
+            "--inputs",
+            str(tmp_path / inputs),
+            "--db",
+            str(db),
+            "--processes",
+            "1",
+            *FAST,
+        )
         if needle:
             assert_one_line_error(res, 2, needle)
         else:
             assert res.code == 0, res.err
     int_model = make_onnx(tmp_path / "i.onnx", dtype="int64")
-    res = bench(capsys, monkeypatch, str(int_model), "--inputs", str(tmp_path / "floats.npz"), "--db", str(db),
-                "--processes", "1", *FAST)
+    res = bench(
+        capsys,
+        monkeypatch,
+        str(int_model),
+        "--inputs",
+        str(tmp_path / "floats.npz"),
+        "--db",
+        str(db),
+        "--processes",
+        "1",
+        *FAST,
+    )
     assert_one_line_error(res, 2, "would change its values")
     rows = run_cli(capsys, monkeypatch, "results", "export", "--format", "json", "--db", str(db))
     assert len(json.loads(rows.out)) == 1  # only the good run was stored
 
 
 def test_several_variants_are_interleaved_and_compared(capsys, monkeypatch, tiny_onnx: Path, db: Path) -> None:
-    res = bench(capsys, monkeypatch, str(tiny_onnx), str(tiny_onnx), "--backend", "fake", "--inline",
-                "--processes", "2", "--db", str(db), *FAST)
+    res = bench(
+        capsys,
+        monkeypatch,
+        str(tiny_onnx),
+        str(tiny_onnx),
+        "--backend",
+        "fake",
+        "--inline",
+        "--processes",
+        "2",
+        "--db",
+        str(db),
+        *FAST,
+    )
     assert res.code == 0, res.err
     progress = [line for line in res.err.splitlines() if line.startswith("[")]
-    assert [p.split("·")[-1].strip() for p in progress] == ["process 1/2…", "process 1/2…", "process 2/2…",
-                                                             "process 2/2…"]  # A B A B, not A A B B
+    assert [p.split("·")[-1].strip() for p in progress] == [
+        "process 1/2…",
+        "process 1/2…",
+        "process 2/2…",
+        "process 2/2…",
+    ]  # A B A B, not A A B B
     assert "Comparison" in res.out and "1 (baseline)" in res.out and "×" in res.out
 
 
 def test_max_time_alone_pulls_the_default_minimum_down(capsys, monkeypatch, tiny_onnx: Path, db: Path) -> None:
-    res = bench(capsys, monkeypatch, str(tiny_onnx), "--backend", "fake", "--inline", "--max-time", "0.5",
-                "--processes", "1", "--db", str(db), "--json")
+    res = bench(
+        capsys,
+        monkeypatch,
+        str(tiny_onnx),
+        "--backend",
+        "fake",
+        "--inline",
+        "--max-time",
+        "0.5",
+        "--processes",
+        "1",
+        "--db",
+        str(db),
+        "--json",
+    )
     assert res.code == 0, res.err
     assert json.loads(res.out)["spec"]["min_time_s"] == 0.5
     res = bench(capsys, monkeypatch, str(tiny_onnx), "--backend", "fake", "--min-time", "2", "--max-time", "1")

@@ -55,9 +55,25 @@ def test_any_bench_command_line_is_handled(model: str, options: list[tuple[str, 
         (root / "text.onnx").write_text("not a model")
         db = root / "results.db"
         flat = [part for opt in options for part in opt]
-        args = ["bench", model if model.startswith("/") else str(root / model), "--backend", "fake",
-                "--executor", "inline", "--db", str(db), "--max-time", "0.05", "--min-time", "0.01",
-                "--warmup-time", "0", "--min-iters", "5", *flat]
+        args = [
+            "bench",
+            model if model.startswith("/") else str(root / model),
+            "--backend",
+            "fake",
+            "--executor",
+            "inline",
+            "--db",
+            str(db),
+            "--max-time",
+            "0.05",
+            "--min-time",
+            "0.01",
+            "--warmup-time",
+            "0",
+            "--min-iters",
+            "5",
+            *flat,
+        ]
         code, output = _run(args)
         assert code in DOCUMENTED, (args, code, output)
         assert "Traceback" not in output, (args, output)

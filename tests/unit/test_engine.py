@@ -19,8 +19,9 @@ def run(model: Path, **kw: object):
 
 
 def test_adaptive_stop_converges_once_minimums_are_met(tiny_onnx: Path) -> None:
-    rec = run(tiny_onnx, backend_options={"sigma": 0.02}, min_time_s=0.5, min_iters=200,
-              scenario_options={"tail": "none"})
+    rec = run(
+        tiny_onnx, backend_options={"sigma": 0.02}, min_time_s=0.5, min_iters=200, scenario_options={"tail": "none"}
+    )
     m = rec.measurements
     assert m.stop_reason == "converged"
     assert len(m.latencies_ns) >= 200
@@ -45,24 +46,43 @@ def test_target_ci_zero_disables_adaptive_stop(tiny_onnx: Path) -> None:
 
 
 def test_min_iters_dominates_when_calls_are_slow(tiny_onnx: Path) -> None:
-    rec = run(tiny_onnx, backend_options={"latency_s": 0.05, "distribution": "constant"}, min_time_s=0.1,
-              min_iters=40, max_time_s=100, target_ci=0.0, scenario_options={"tail": "none"})
+    rec = run(
+        tiny_onnx,
+        backend_options={"latency_s": 0.05, "distribution": "constant"},
+        min_time_s=0.1,
+        min_iters=40,
+        max_time_s=100,
+        target_ci=0.0,
+        scenario_options={"tail": "none"},
+    )
     assert len(rec.measurements.latencies_ns) == 40  # 40 × 50 ms = 2 s virtual, well past min_time
     assert rec.summary.latency_median_s == pytest.approx(0.05)
     assert rec.summary.latency_std_s == 0.0
 
 
 def test_tail_extends_the_run_to_bound_p99(tiny_onnx: Path) -> None:
-    rec = run(tiny_onnx, backend_options={"latency_s": 0.01, "distribution": "constant"}, min_time_s=0.1,
-              min_iters=10, max_time_s=100, target_ci=0.0)
+    rec = run(
+        tiny_onnx,
+        backend_options={"latency_s": 0.01, "distribution": "constant"},
+        min_time_s=0.1,
+        min_iters=10,
+        max_time_s=100,
+        target_ci=0.0,
+    )
     assert len(rec.measurements.latencies_ns) == 662  # LoadGen's minimum for a p99 bound
     assert rec.summary.mlperf_p99_s is not None
 
 
 def test_ties_never_count_as_converged(tiny_onnx: Path) -> None:
     # a constant latency gives a zero-width CI: the old rule stopped "converged" at once
-    rec = run(tiny_onnx, backend_options={"distribution": "constant"}, min_time_s=0.05, max_time_s=0.2,
-              target_ci=0.00001, min_iters=10)
+    rec = run(
+        tiny_onnx,
+        backend_options={"distribution": "constant"},
+        min_time_s=0.05,
+        max_time_s=0.2,
+        target_ci=0.00001,
+        min_iters=10,
+    )
     assert rec.measurements.stop_reason == "max_time"
 
 

@@ -77,8 +77,10 @@ def test_real_inputs_from_npy_and_npz(tmp_path: Path) -> None:
     np.savez(tmp_path / "many.npz", ids=np.zeros((1, 8), dtype=np.int32), extra=np.zeros(2))
     feeds, notes = inputs.load_file(tmp_path / "many.npz", [IDS])
     assert feeds["ids"].dtype == np.int64
-    assert notes == ["many.npz: key 'extra' is not a model input and was ignored",
-                     "many.npz: ids cast from int32 to int64"]
+    assert notes == [
+        "many.npz: key 'extra' is not a model input and was ignored",
+        "many.npz: ids cast from int32 to int64",
+    ]
     np.savez(tmp_path / "lossy.npz", ids=np.full((1, 8), 0.5))
     with pytest.raises(UsageError, match="would change its values"):
         inputs.load_file(tmp_path / "lossy.npz", [IDS])

@@ -87,7 +87,9 @@ def test_v1_records_migrate_on_load() -> None:
     v1 = json.loads((Path(__file__).parents[1] / "golden" / "record_v1.json").read_text())
     assert v1["schema_version"] == 1 and "inline" in v1["spec"]
     record = record_from_dict(v1)
-    assert record.schema_version == SCHEMA_VERSION and record.executor == ("inline" if v1["spec"]["inline"] else "local")
+    assert record.schema_version == SCHEMA_VERSION and record.executor == (
+        "inline" if v1["spec"]["inline"] else "local"
+    )
     assert record.spec.max_input_bytes == v1["spec"]["backend_options"].get("max_input_bytes", 2 * 1024**3)
     assert "max_input_bytes" not in record.spec.backend_options
     assert record.summary.ci_method == v1["summary"]["ci_method"]  # the method it was computed with
@@ -99,8 +101,13 @@ def test_specs_are_hashable_and_spec_hash_is_stable(tiny_onnx: Path) -> None:
     from edgebench.records import RunSpec, spec_hash
 
     a = RunSpec(model="x", shapes={"in": [1, 3]}, backend_options={"providers": ["CPUExecutionProvider"]})
-    b = RunSpec(model="renamed", model_path="/elsewhere", shapes={"in": (1, 3)}, tags=("t",),
-                backend_options={"providers": ("CPUExecutionProvider",)})
+    b = RunSpec(
+        model="renamed",
+        model_path="/elsewhere",
+        shapes={"in": (1, 3)},
+        tags=("t",),
+        backend_options={"providers": ("CPUExecutionProvider",)},
+    )
     assert hash(a) == hash(RunSpec(model="x", shapes={"in": (1, 3)}, backend_options=a.backend_options))
     assert spec_hash(a) == spec_hash(b)  # name, path and tags do not change what is measured
     assert spec_hash(a) != spec_hash(dataclasses.replace(a, threads=2))

@@ -47,7 +47,9 @@ def test_contract_violations_name_the_plugin_and_the_rule(monkeypatch: pytest.Mo
             return Broken
 
     monkeypatch.setattr(registry, "_entry_points", lambda group: {"broken": EP()})
-    with pytest.raises(PluginError, match=r"plugin 'broken' in edgebench.backends breaks its contract: missing method load\(\)"):
+    with pytest.raises(
+        PluginError, match=r"plugin 'broken' in edgebench.backends breaks its contract: missing method load\(\)"
+    ):
         registry.load("edgebench.backends", "broken")
 
 

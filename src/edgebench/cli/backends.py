@@ -41,8 +41,13 @@ def _describe(name: str) -> dict[str, Any]:
     try:
         plugin = registry.load("edgebench.backends", name)
     except EdgebenchError as exc:
-        return {"name": name, "formats": [], "distribution": registry.distribution("edgebench.backends", name),
-                "runtime": f"unavailable: {exc.message}", "options": []}
+        return {
+            "name": name,
+            "formats": [],
+            "distribution": registry.distribution("edgebench.backends", name),
+            "runtime": f"unavailable: {exc.message}",
+            "options": [],
+        }
     try:
         versions = plugin().versions()
         runtime = ", ".join(f"{k} {v}" for k, v in versions.items()) or "–"

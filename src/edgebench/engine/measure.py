@@ -137,16 +137,15 @@ def verify_model(job: Job) -> None:
         raise ModelError(f"cannot read model {files[0]}: {exc.strerror or exc}", hint="check the path") from exc
     if actual != job.spec.model_sha256:
         raise ModelError(
-            f"model {files[0].name} changed after it was resolved (sha256 {actual[:12]}… ≠ {job.spec.model_sha256[:12]}…)",
+            f"model {files[0].name} changed after it was resolved "
+            f"(sha256 {actual[:12]}… ≠ {job.spec.model_sha256[:12]}…)",
             hint="do not modify model files while a benchmark runs; rerun",
         )
 
 
 def _run_scenario(
     session: Session, scenario: Any, scenario_options: Any, spec: Any
-) -> tuple[
-    ScenarioOutcome, inputs.PreparedInputs, dict[str, dict[str, JSONValue]], dict[str, JSONValue], list[IOSpec]
-]:
+) -> tuple[ScenarioOutcome, inputs.PreparedInputs, dict[str, dict[str, JSONValue]], dict[str, JSONValue], list[IOSpec]]:
     """Everything between load and close; close never hides the error that stopped the run."""
     try:
         prepared = inputs.prepare(list(session.inputs()), spec)

@@ -69,8 +69,12 @@ def build_summary(
         n_eff=n_eff,
         processes=len(process_slices) if process_slices else 1,
         between_process_cv=between_cv,
-        modes=(Mode(stats.modes.low.location, stats.modes.low.weight), Mode(stats.modes.high.location,
-               stats.modes.high.weight)) if stats.modes else (),
+        modes=(
+            Mode(stats.modes.low.location, stats.modes.low.weight),
+            Mode(stats.modes.high.location, stats.modes.high.weight),
+        )
+        if stats.modes
+        else (),
     )
     warnings = check_validity(
         stats,

@@ -39,12 +39,18 @@ def main(workdir: Path) -> int:
         failure = Failure(type(exc).__name__, exc.message, hint=exc.hint)
         payload = {"record": record_to_dict(failed_record(job, failure, env, executor="local"))}
     except MemoryError:
-        failure = Failure("MemoryError", "the benchmark process ran out of memory",
-                          hint="use a smaller --batch/--shape or a smaller model")
+        failure = Failure(
+            "MemoryError",
+            "the benchmark process ran out of memory",
+            hint="use a smaller --batch/--shape or a smaller model",
+        )
         payload = {"record": record_to_dict(failed_record(job, failure, env, executor="local"))}
     except Exception as exc:  # a bug or an untranslated runtime exception: a failed record, not a traceback
-        failure = Failure("InternalError", f"{type(exc).__name__}: {exc}"[:500],
-                          hint="this is an edgebench or plugin bug; please report it with the record")
+        failure = Failure(
+            "InternalError",
+            f"{type(exc).__name__}: {exc}"[:500],
+            hint="this is an edgebench or plugin bug; please report it with the record",
+        )
         payload = {"record": record_to_dict(failed_record(job, failure, env, executor="local"))}
     tmp = workdir / "result.json.tmp"
     tmp.write_text(json.dumps(payload))
