@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from edgebench.platform import PlatformReport
     from edgebench.platform.sensors import SensorStatus
-    from edgebench.stores import SQLiteStore
+    from edgebench.stores import ResultsStore
 
 _STATE_STYLE = {"readable": "green", "permission_denied": "yellow", "absent": "dim", "available": "green"}
 
@@ -77,7 +77,7 @@ def platform(
         err_console.print(f"[dim]Stored platform record {record_id}[/dim]")
 
 
-def _open_store(db: Path | None) -> SQLiteStore:
+def _open_store(db: Path | None) -> ResultsStore:
     from edgebench.stores import open_store
 
     return open_store(db)

@@ -75,16 +75,16 @@ def run_variants(
     validated = [validate_spec(s, force=force) for s in specs]  # before a possibly slow zoo export
     jobs = [make_job(s, cache_dir, dynamic_batch) for s in validated]
     runner = get_executor(executor)
+    # opened after validation and before measuring: bad input creates no database, and a database
+    # that cannot be opened fails before anything is measured (so nothing measured can be lost)
+    opened = _open(store) if store is not None else None
     per_variant = _interleave(jobs, runner, progress)
     records = []
-    opened: Store | None = None
     for parts in per_variant:
         record = _finish(combine(parts))
-        if store is not None:
-            # a factory is called only now: input rejected anywhere before this creates no database
-            opened = opened or _open(store)
+        if opened is not None:
             record = record.with_platform(_platform_id(opened, record.environment.hostname))
-            opened.put(record)
+            opened.put(record)  # on failure the store saves the record to a side file and says where
         records.append(record)
     return Comparison(tuple(records), tuple(_ratio(per_variant[0], p) for p in per_variant))
 
@@ -171,6 +171,11 @@ def _with_analysis(record: RunRecord) -> RunRecord:
 
 
 def _platform_id(store: Store, hostname: str) -> str | None:
+    from edgebench.errors import StoreError
+
     latest = getattr(store, "latest_platform", None)
-    platform = latest(hostname) if latest else None
+    try:
+        platform = latest(hostname) if latest else None
+    except StoreError:
+        return None  # a broken database must not cost the record: put() saves it aside
     return str(platform["id"]) if platform and "id" in platform else None

@@ -55,6 +55,8 @@ def validate_spec(spec: RunSpec, *, force: bool = False) -> RunSpec:
         _check_int("--threads", spec.threads, 1, 2**16)
         _check_oversubscription(spec.threads, force)
     _check_shapes(spec)
+    if spec.inputs_file is not None:
+        _check_inputs_file(spec.inputs_file)
     for name in spec.collectors:
         registry.load("edgebench.collectors", name)
     return replace(
@@ -133,6 +135,25 @@ def _check_shapes(spec: RunSpec) -> None:
                 f"bad --shape {name}={'x'.join(map(str, dims))}",
                 hint="use NAME=AxBxC with positive integers, e.g. input=1x3x224x224",
             )
+
+
+def _check_inputs_file(path_text: str) -> None:
+    """Readable .npy/.npz before any process starts; matching it to the model's inputs needs the model."""
+    from pathlib import Path
+
+    import numpy as np
+
+    path = Path(path_text)
+    if not path.is_file():
+        raise UsageError(f"inputs file {path} does not exist", hint="pass a .npy or .npz file")
+    try:
+        loaded = np.load(path, allow_pickle=False, mmap_mode="r")  # headers only: no data is read
+    except (OSError, ValueError, EOFError) as exc:
+        raise UsageError(
+            f"cannot read inputs file {path}: {exc or type(exc).__name__}", hint="save with numpy.save/savez"
+        ) from exc
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        loaded.close()
 
 
 def _plugin_options(group: str, name: str, given: Any) -> Any:
