@@ -223,7 +223,7 @@ def test_two_level_between_dominates_and_matches_scipy_t() -> None:
     assert ci.between_cv == pytest.approx(s_b / float(np.mean(medians)))
     # pyperf: ceil(4·1.96²·cv²/target²)
     z = float(sps.norm.ppf(0.975))
-    assert ci.processes_needed(0.01) == math.ceil(4 * z * z * ci.between_cv**2 / 0.01**2)
+    assert ci.processes_needed(0.01) == math.ceil(z * z * ci.between_cv**2 / 0.01**2)  # half-width sizing
     with pytest.raises(ValueError):
         ci.processes_needed(0.0)
 

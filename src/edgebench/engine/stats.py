@@ -530,17 +530,18 @@ class TwoLevelCI:
         return max(self.hi - self.estimate, self.estimate - self.lo) / self.estimate
 
     def processes_needed(self, target_rel: float) -> int:
-        """pyperf's rule ceil(4·z²·cv²/target²) on the CV of the process medians; at least 2.
+        """Processes for a ±``target_rel`` half-width: ceil((z·cv/target)²) on the CV of the process medians.
 
-        The factor 4 makes the interval's full width 2·z·cv/√N, not its half-width, reach ``target_rel``:
-        conservative by design (pyperf's choice). With one process the CV is unknown: 2.
+        pyperf's rule carries a factor 4 (it sizes the interval's *full* width), which for our ±target
+        half-width asks for 4× too many processes; we size the half-width we report. At least 2; with
+        one process the CV is unknown: 2.
         """
         if target_rel <= 0.0:
             raise ValueError(f"target_rel must be > 0, got {target_rel!r}")
         if self.between_cv is None:
             return 2
         z = NormalDist().inv_cdf(0.5 + self.confidence / 2.0)
-        return max(2, math.ceil(4.0 * z * z * self.between_cv**2 / target_rel**2))
+        return max(2, math.ceil(z * z * self.between_cv**2 / target_rel**2))
 
 
 def two_level_median_ci(per_process_samples: Sequence[Samples], confidence: float = 0.95) -> TwoLevelCI:
