@@ -332,3 +332,10 @@ def test_public_api_is_explicit() -> None:
 def test_parser_errors_are_one_line_too(capsys, monkeypatch, args: list[str], needle: str) -> None:
     res = run_cli(capsys, monkeypatch, *args)
     assert_one_line_error(res, 2, needle, "--help")
+
+
+def test_piped_output_has_no_trailing_spaces(capsys, monkeypatch, tiny_onnx: Path) -> None:
+    res = bench(capsys, monkeypatch, str(tiny_onnx), "--backend", "fake", "--inline", "--no-store", *FAST)
+    assert res.code == 0, res.err
+    assert "Latency (median ± CI95)" in res.out
+    assert all(line == line.rstrip() for line in res.out.splitlines())

@@ -14,6 +14,20 @@ console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def emit(*renderables: object, out: Console | None = None) -> None:
+    """Print renderables; piped output loses the cells' trailing padding (diff-, grep- and golden-friendly)."""
+    out = out or console
+    if out.is_terminal:
+        for item in renderables:
+            out.print(item, soft_wrap=False)
+        return
+    with out.capture() as captured:
+        for item in renderables:
+            out.print(item, soft_wrap=False)
+    out.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+    out.file.flush()
+
+
 def fail(exc: EdgebenchError) -> NoReturn:
     """Print ``Error: message (hint: ...)`` on one line and exit with the error's code."""
     line = f"Error: {exc.message}"

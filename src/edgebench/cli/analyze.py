@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from edgebench.cli._common import console, parse_shapes
+from edgebench.cli._common import console, emit, parse_shapes
 from edgebench.zoo.catalog import DEFAULT_MODEL
 
 if TYPE_CHECKING:
@@ -75,13 +75,7 @@ def _emit(renderable: RenderableType, width: int | None = None) -> None:
     out = console
     if width is not None and width > console.width:  # Rich never prints wider than its console
         out = Console(file=console.file, width=width, highlight=False, force_terminal=console.is_terminal)
-    if out.is_terminal:
-        out.print(renderable, soft_wrap=False)
-        return
-    with out.capture() as capture:
-        out.print(renderable, soft_wrap=False)
-    out.file.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))
-    out.file.flush()
+    emit(renderable, out=out)
 
 
 # --- totals ------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from edgebench.cli._common import console, err_console, parse_shapes
+from edgebench.cli._common import emit, err_console, parse_shapes
 
 if TYPE_CHECKING:
     from edgebench.engine.bench import Comparison
@@ -286,6 +286,8 @@ def _progress(done: int, total: int, job: Any) -> None:
 
 
 def _print(comparison: Comparison, json_out: bool) -> None:
+    from rich.text import Text
+
     from edgebench.records import record_to_dict, record_to_json
     from edgebench.reporters.console import render_comparison, render_run
     from edgebench.reporters.markdown import bench_table
@@ -301,14 +303,11 @@ def _print(comparison: Comparison, json_out: bool) -> None:
             ratios = [None if r is None else r.__dict__ for r in comparison.ratios]
             print(json.dumps({"records": [record_to_dict(r) for r in records], "ratios": ratios}, indent=2))
         return
-    for record in records:
-        console.print(render_run(record))
+    parts: list[object] = [render_run(record) for record in records]
     if len(records) > 1:
-        console.print()
-        console.print(render_comparison(comparison))
+        parts += ["", render_comparison(comparison)]
     ok = [r for r in records if r.status == "ok"]
     if ok:
-        console.print()
-        console.print(bench_table(ok), markup=False)
-    for record in records:
-        console.print(f"Record {record.id}", style="dim")
+        parts += ["", Text(bench_table(ok).rstrip("\n"))]
+    parts += [Text(f"Record {record.id}", style="dim") for record in records]
+    emit(*parts)

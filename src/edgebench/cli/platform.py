@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from edgebench.cli._common import console, err_console
+from edgebench.cli._common import emit, err_console
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -95,15 +95,7 @@ def print_report(report: PlatformReport) -> None:
     Every line fits the console width (80 when piped, unless COLUMNS says otherwise).  Piped output has
     no trailing spaces: Rich pads cells to their column width, which breaks diffs and golden files.
     """
-    parts = _report_parts(report)
-    if console.is_terminal:
-        for part in parts:
-            console.print(part, soft_wrap=False)
-        return
-    with console.capture() as captured:
-        for part in parts:
-            console.print(part, soft_wrap=False)
-    typer.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+    emit(*_report_parts(report))
 
 
 def _report_parts(report: PlatformReport) -> list[RenderableType]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from edgebench.cli._common import console, err_console
+from edgebench.cli._common import console, emit, err_console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -135,16 +135,16 @@ def show(
 
 
 def _print_record(record: RunRecord) -> None:
+    from rich.text import Text
+
     from edgebench.reporters.console import render_run
     from edgebench.reporters.markdown import bench_table
 
-    console.print(render_run(record))
     if record.status != "ok":  # nothing was measured: a Bench Table would be a header with no row
-        if record.error and record.error.hint:
-            console.print(f"  hint: {record.error.hint}", markup=False)
+        hint = [Text(f"  hint: {record.error.hint}")] if record.error and record.error.hint else []
+        emit(render_run(record), *hint)
         return
-    console.print()
-    console.print(bench_table([record]), markup=False)
+    emit(render_run(record), "", Text(bench_table([record]).rstrip("\n")))
 
 
 @results_app.command("export")
