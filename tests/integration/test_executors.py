@@ -67,3 +67,10 @@ def test_a_killed_parent_takes_its_worker_and_temp_dir_with_it(tiny_onnx: Path, 
             break
         time.sleep(0.05)
     assert not any(tmp_path.glob("edgebench-*")), "the worker outlived its parent or left its temp dir"
+
+
+def test_a_user_error_raised_in_the_worker_reaches_the_caller(tiny_onnx: Path) -> None:
+    from edgebench.errors import UsageError
+
+    with pytest.raises(UsageError, match="rejects these inputs on purpose"):
+        LocalExecutor().submit(_job(tiny_onnx, crash="user_error"))
