@@ -63,6 +63,7 @@ _BENCH_OPTIONS = (
     "collectors",
     "tags",
     "runtime_log_level",
+    "precision",
     "max_input_mb",
     "db",
     "store",
@@ -95,6 +96,7 @@ def bench(
     collectors: Sequence[str] = (),
     tags: Sequence[str] = (),
     runtime_log_level: str = "error",
+    precision: str = "fp32",
     max_input_mb: float = 2048.0,
     db: PathArg | None = None,
     store: bool = True,
@@ -191,6 +193,7 @@ def _spec(args: Mapping[str, Any]) -> RunSpec:
         collectors=tuple(args["collectors"]),
         tags=tuple(args["tags"]),
         runtime_log_level=args["runtime_log_level"],
+        precision=args["precision"],
         max_input_bytes=int(args["max_input_mb"] * 1024**2),
     )
 

@@ -111,6 +111,8 @@ class Backend(Protocol):
     name: ClassVar[str]
     formats: ClassVar[tuple[str, ...]]  # model formats it loads (names of edgebench.formats plugins)
     Options: ClassVar[type[BaseModel]]
+    # Optional: execution precisions it can be asked for (--precision); absent means ("fp32",).
+    # The precision that actually ran belongs in Session.effective()["precision"].
 
     def load(self, model_path: Path, spec: RunSpec, options: Any) -> Session: ...
 

@@ -66,6 +66,7 @@ class RunSpec:
     processes: int = 1  # fresh processes whose samples form one result (two-level CI)
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES
     runtime_log_level: Literal["verbose", "info", "warning", "error", "fatal"] = "error"
+    precision: Literal["fp32", "fp16", "bf16"] = "fp32"  # execution precision the runtime is asked for
     scenario: str = "single_stream"
     scenario_options: FrozenMap[str, JSONValue] = EMPTY
     backend_options: FrozenMap[str, JSONValue] = EMPTY  # the backend's typed Options, dumped

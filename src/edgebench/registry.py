@@ -126,7 +126,7 @@ def _rules(group: str) -> list[Callable[[str, Any], str | None]]:
     if group in _WITH_OPTIONS:
         rules.append(_options_rule)
     if group == "edgebench.backends":
-        rules.append(_formats_rule)
+        rules += [_formats_rule, _precisions_rule]
     if group == "edgebench.formats":
         rules.append(_suffixes_rule)
     return rules
@@ -172,6 +172,13 @@ def _options_rule(group: str, plugin: Any) -> str | None:
         options()
     except Exception:
         return "`Options()` must be constructible with defaults only"
+    return None
+
+
+def _precisions_rule(group: str, plugin: Any) -> str | None:
+    precisions = getattr(plugin, "precisions", ("fp32",))
+    if not isinstance(precisions, tuple) or not set(precisions) <= {"fp32", "fp16", "bf16"} or "fp32" not in precisions:
+        return f"`precisions` must be a tuple of fp32/fp16/bf16 that includes fp32, got {precisions!r}"
     return None
 
 

@@ -96,6 +96,9 @@ def bench(
     runtime_log_level: Annotated[
         str, typer.Option(help="Runtime's own log level: verbose|info|warning|error|fatal.", rich_help_panel=_RUN)
     ] = "error",
+    precision: Annotated[
+        str, typer.Option(help="Execution precision asked of the runtime: fp32 | fp16 | bf16.", rich_help_panel=_RUN)
+    ] = "fp32",
     force: Annotated[bool, typer.Option(help="Run even with absurd thread counts.", rich_help_panel=_RUN)] = False,
     tag: Annotated[
         list[str] | None, typer.Option(help="Label stored with the record (repeatable).", rich_help_panel=_RUN)
@@ -157,6 +160,7 @@ def bench(
         processes=processes,
         max_input_bytes=_input_bytes(max_input_mb),
         runtime_log_level=_log_level(runtime_log_level),
+        precision=precision,
         scenario=scenario,
         scenario_options=parse_pairs(scenario_option, "--scenario-option"),
         collectors=tuple(collector or ()),

@@ -55,6 +55,7 @@ def validate_spec(spec: RunSpec, *, force: bool = False) -> RunSpec:
         _check_int("--threads", spec.threads, 1, 2**16)
         _check_oversubscription(spec.threads, force)
     _check_shapes(spec)
+    _check_precision(spec)
     if spec.inputs_file is not None:
         _check_inputs_file(spec.inputs_file)
     for name in spec.collectors:
@@ -135,6 +136,20 @@ def _check_shapes(spec: RunSpec) -> None:
                 f"bad --shape {name}={'x'.join(map(str, dims))}",
                 hint="use NAME=AxBxC with positive integers, e.g. input=1x3x224x224",
             )
+
+
+def _check_precision(spec: RunSpec) -> None:
+    """``--precision`` maps to a runtime's execution-precision setting; refused where it has none."""
+    backend = registry.load("edgebench.backends", spec.backend)
+    offered = getattr(backend, "precisions", ("fp32",))
+    if spec.precision not in ("fp32", "fp16", "bf16"):
+        raise UsageError(f"unknown --precision {spec.precision!r}", hint="use fp32, fp16 or bf16")
+    if spec.precision not in offered:
+        raise UsageError(
+            f"the {spec.backend} backend has no {spec.precision} execution-precision setting "
+            f"(it offers {', '.join(offered)})",
+            hint="the precision of this runtime is that of the model file: convert or quantize the model instead",
+        )
 
 
 def _check_inputs_file(path_text: str) -> None:
