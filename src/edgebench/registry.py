@@ -29,15 +29,19 @@ GROUPS = (
 
 # Names users will try before the plugin exists or is installed: tell them what to install.
 PLANNED: dict[str, str] = {
-    "openvino": "OpenVINO",
-    "litert": "LiteRT",
-    "tflite": "LiteRT",
-    "torch": "PyTorch",
-    "pytorch": "PyTorch",
     "tensorrt": "TensorRT",
     "loadgen": "MLPerf LoadGen",
     "ssh": "SSH",
     "ray": "Ray",
+}
+
+# Other names users type for a plugin that exists under its own name.
+ALIASES: dict[str, str] = {
+    "tflite": "litert",
+    "tensorflow-lite": "litert",
+    "pytorch": "torch",
+    "ort": "onnxruntime",
+    "ov": "openvino",
 }
 
 # member name → number of positional parameters after self; None = a data attribute
@@ -223,5 +227,9 @@ def _unknown(group: str, name: str, available: list[str]) -> EdgebenchError:
         return BackendUnavailable(
             f"the {PLANNED[name]} {kind} is not part of this edgebench version yet",
             hint=f"available now: {', '.join(available)}",
+        )
+    if ALIASES.get(name) in available:
+        return UsageError(
+            f"unknown {kind} {name!r} (did you mean {ALIASES[name]!r}?)", hint=f"choose one of: {', '.join(available)}"
         )
     return UsageError(f"unknown {kind} {name!r}", hint=f"choose one of: {', '.join(available)}")

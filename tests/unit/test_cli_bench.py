@@ -61,7 +61,7 @@ def test_fake_bench_json_and_results_commands(capsys, monkeypatch, tiny_onnx: Pa
         (["--shape", "x=0x16"], 2, "bad --shape"),
         (["--shape", "nope=1x16"], 2, "unknown input nope"),
         (["--backend", "nope"], 2, "unknown backend 'nope'"),
-        (["--backend", "openvino"], 4, "not part of this edgebench version"),
+        (["--backend", "tensorrt"], 4, "not part of this edgebench version"),
         (["--ep", "CUDAExecutionProvider"], 4, "CUDAExecutionProvider is not available"),
         (["--min-time", "-1"], 2, "--min-time must be a finite number in [0, 86400] seconds"),
         (["--max-time", "0"], 2, "--max-time must be a finite number in (0, 86400]"),
@@ -244,7 +244,7 @@ def test_several_variants_are_interleaved_and_compared(capsys, monkeypatch, tiny
         "process 2/2…",
         "process 2/2…",
     ]  # A B A B, not A A B B
-    assert "Comparison" in res.out and "1 (baseline)" in res.out and "×" in res.out
+    assert "Comparison" in res.out and "baseline" in res.out and "×" in res.out
 
 
 def test_max_time_alone_pulls_the_default_minimum_down(capsys, monkeypatch, tiny_onnx: Path, db: Path) -> None:
@@ -339,3 +339,26 @@ def test_piped_output_has_no_trailing_spaces(capsys, monkeypatch, tiny_onnx: Pat
     assert res.code == 0, res.err
     assert "Latency (median ± CI95)" in res.out
     assert all(line == line.rstrip() for line in res.out.splitlines())
+
+
+def test_comparison_gives_output_agreement_and_keeps_going_past_a_failed_variant(
+    capsys, monkeypatch, tmp_path: Path, db: Path
+) -> None:
+    model = make_onnx(tmp_path / "m.onnx")
+    twin = tmp_path / "twin.onnx"
+    twin.write_bytes(model.read_bytes())
+    res = bench(capsys, monkeypatch, str(model), str(twin), "--processes", "2", "--db", str(db), "--json", *FAST)
+    assert res.code == 0, res.err
+    payload = json.loads(res.out)
+    same = payload["agreements"][1]
+    assert same["max_abs_diff"] == 0.0 and same["cosine"] == pytest.approx(1.0) and same["top1"] == 1.0
+    assert payload["ratios"][1]["rounds"] == 2
+
+    quant = tmp_path / "q.tflite"
+    quant.write_bytes((Path(__file__).parents[1] / "data" / "mobilenet_v1_0.25_128_quant.tflite").read_bytes())
+    args = (str(quant), "--backend", "onnxruntime,fake", "--processes", "1", "--db", str(db), *FAST)
+    res = bench(capsys, monkeypatch, *args, "--json")
+    assert res.code == 6, res.err  # one variant failed: the command says so, the other still ran
+    failed, ran = json.loads(res.out)["records"]
+    assert failed["status"] == "failed" and "the onnxruntime backend loads onnx models" in failed["error"]["message"]
+    assert ran["status"] == "ok" and ran["spec"]["backend"] == "fake"

@@ -9,7 +9,7 @@ from edgebench.protocols import Backend, Collector, Store
 
 
 def test_builtins_are_entry_points() -> None:
-    assert registry.names("edgebench.backends") == ["onnxruntime", "fake"]
+    assert registry.names("edgebench.backends") == ["litert", "onnxruntime", "openvino", "torch", "fake"]
     assert "sqlite" in registry.names("edgebench.stores")
     assert {"memory", "cpu", "fake"} <= set(registry.names("edgebench.collectors"))
     assert registry.load("edgebench.backends", "fake") is FakeBackend
@@ -31,8 +31,8 @@ def test_unknown_and_not_installed_plugins_have_friendly_errors() -> None:
     with pytest.raises(UsageError, match="unknown backend 'nope'") as err:
         registry.load("edgebench.backends", "nope")
     assert "onnxruntime" in (err.value.hint or "")
-    with pytest.raises(BackendUnavailable, match="OpenVINO backend is not part of this edgebench version") as err2:
-        registry.load("edgebench.backends", "openvino")
+    with pytest.raises(BackendUnavailable, match="TensorRT backend is not part of this edgebench version") as err2:
+        registry.load("edgebench.backends", "tensorrt")
     assert "onnxruntime" in (err2.value.hint or "")
 
 

@@ -140,7 +140,8 @@ def bench(
     from edgebench.errors import MeasurementError
     from edgebench.options import parse_pairs
 
-    backends = backend or ["onnxruntime"]
+    # repeatable and comma-separated: --backend onnxruntime,openvino --backend litert
+    backends = [b.strip() for value in (backend or ["onnxruntime"]) for b in value.split(",") if b.strip()]
     ort = _ort_sugar(ep, inter_op_threads, graph_opt, execution_mode, session_config, arena)
     if ort and any(b != "onnxruntime" for b in backends):
         raise _refuse_sugar(ort, backends)
@@ -305,7 +306,9 @@ def _print(comparison: Comparison, json_out: bool) -> None:
             import json
 
             ratios = [None if r is None else r.__dict__ for r in comparison.ratios]
-            print(json.dumps({"records": [record_to_dict(r) for r in records], "ratios": ratios}, indent=2))
+            agreements = [None if a is None else a.__dict__ for a in comparison.agreements]
+            payload = {"records": [record_to_dict(r) for r in records], "ratios": ratios, "agreements": agreements}
+            print(json.dumps(payload, indent=2))
         return
     parts: list[object] = [render_run(record) for record in records]
     if len(records) > 1:

@@ -15,11 +15,13 @@ from typing import Any
 
 from edgebench import registry
 from edgebench._frozen import FrozenMap
+from edgebench.engine.agreement import Agreement, agreement
 from edgebench.engine.combine import combine
 from edgebench.engine.validate import validate_spec
-from edgebench.errors import ModelError
+from edgebench.errors import EdgebenchError, ModelError
+from edgebench.executors import USER_ERRORS
 from edgebench.protocols import Executor, Job, Store
-from edgebench.records import RunRecord, RunSpec, ValidityWarning
+from edgebench.records import Failure, RunRecord, RunSpec, ValidityWarning
 from edgebench.zoo import resolve_model
 
 Progress = Callable[[int, int, Job], None]  # (done, total, job about to run)
@@ -40,6 +42,7 @@ class Ratio:
 class Comparison:
     records: tuple[RunRecord, ...]
     ratios: tuple[Ratio | None, ...]  # None for the baseline and for failed variants
+    agreements: tuple[Agreement | None, ...] = ()  # outputs against the first variant's, same inputs
 
 
 def run_benchmark(
@@ -73,8 +76,8 @@ def run_variants(
     ``store`` may be a factory, called after validation, so that bad input leaves no file behind.
     """
     validated = [validate_spec(s, force=force) for s in specs]  # before a possibly slow zoo export
-    jobs = [make_job(s, cache_dir, dynamic_batch) for s in validated]
     runner = get_executor(executor)
+    jobs = [_job_or_failure(s, cache_dir, dynamic_batch, runner, alone=len(validated) == 1) for s in validated]
     # opened after validation and before measuring: bad input creates no database, and a database
     # that cannot be opened fails before anything is measured (so nothing measured can be lost)
     opened = _open(store) if store is not None else None
@@ -86,7 +89,29 @@ def run_variants(
             record = record.with_platform(_platform_id(opened, record.environment.hostname))
             opened.put(record)  # on failure the store saves the record to a side file and says where
         records.append(record)
-    return Comparison(tuple(records), tuple(_ratio(per_variant[0], p) for p in per_variant))
+    ratios = tuple(_ratio(per_variant[0], p) for p in per_variant)
+    agreements = tuple(None if i == 0 else agreement(records[0], r) for i, r in enumerate(records))
+    return Comparison(tuple(records), ratios, agreements)
+
+
+def _job_or_failure(
+    spec: RunSpec, cache_dir: Path | None, dynamic_batch: bool, runner: Executor, *, alone: bool
+) -> Job | RunRecord:
+    """One variant's job; in a comparison, a variant that cannot run becomes a failed row, not an abort."""
+    try:
+        return make_job(spec, cache_dir, dynamic_batch)
+    except USER_ERRORS as exc:
+        if alone:
+            raise
+        return _failed(spec, exc, runner.name)
+
+
+def _failed(spec: RunSpec, exc: EdgebenchError, executor: str) -> RunRecord:
+    from edgebench.engine.environment import capture
+
+    env = replace(capture(), captured_by="controller")
+    failure = Failure(type(exc).__name__, exc.message, hint=exc.hint)
+    return RunRecord(spec=spec, environment=env, status="failed", error=failure, executor=executor)
 
 
 def _open(store: Store | Callable[[], Store]) -> Store:
@@ -115,21 +140,33 @@ def make_job(spec: RunSpec, cache_dir: Path | None, dynamic_batch: bool) -> Job:
     return Job(spec, resolved.info)
 
 
-def _interleave(jobs: Sequence[Job], runner: Executor, progress: Progress | None) -> list[list[RunRecord]]:
+def _interleave(
+    jobs: Sequence[Job | RunRecord], runner: Executor, progress: Progress | None
+) -> list[list[RunRecord]]:
     """Round r runs process r of every variant that still needs one; a failed variant stops."""
-    per_variant: list[list[RunRecord]] = [[] for _ in jobs]
-    total = sum(j.spec.processes for j in jobs)
+    per_variant: list[list[RunRecord]] = [[j] if isinstance(j, RunRecord) else [] for j in jobs]
+    runnable = [j for j in jobs if isinstance(j, Job)]
+    total = sum(j.spec.processes for j in runnable)
     done = 0
-    for index in range(max(j.spec.processes for j in jobs)):
+    for index in range(max((j.spec.processes for j in runnable), default=0)):
         for job, parts in zip(jobs, per_variant, strict=True):
-            if index >= job.spec.processes or any(p.status != "ok" for p in parts):
+            if not isinstance(job, Job) or index >= job.spec.processes or any(p.status != "ok" for p in parts):
                 continue
             this = replace(job, process_index=index)
             if progress:
                 progress(done, total, this)
-            parts.append(runner.submit(this))
+            parts.append(_submit(runner, this, alone=len(jobs) == 1))
             done += 1
     return per_variant
+
+
+def _submit(runner: Executor, job: Job, *, alone: bool) -> RunRecord:
+    try:
+        return runner.submit(job)
+    except USER_ERRORS as exc:  # found where the job ran (a shape the runtime refuses, a missing device…)
+        if alone:
+            raise
+        return _failed(job.spec, exc, runner.name)
 
 
 def _ratio(baseline: Sequence[RunRecord], variant: Sequence[RunRecord]) -> Ratio | None:

@@ -17,6 +17,7 @@ from edgebench import registry
 from edgebench._frozen import FrozenMap
 from edgebench.collectors.memory import peak_rss_bytes, rss_bytes
 from edgebench.engine import environment, inputs
+from edgebench.engine.agreement import OUTPUTS_ROLE, save_outputs
 from edgebench.engine.artifacts import describe
 from edgebench.engine.logcapture import capture_fd2
 from edgebench.engine.summary import build_summary
@@ -104,6 +105,9 @@ def measure(job: Job, workdir: Path, *, executor: str) -> RunRecord:
     summary_line = log.summary(spec.backend)
     if summary_line:
         artifacts = (describe(log_path, "runtime_log", "text/plain", summary_line),)
+    outputs_path = workdir / "outputs.npz"
+    if save_outputs(outcome.outputs, outputs_path):  # for output agreement across variants
+        artifacts += (describe(outputs_path, OUTPUTS_ROLE, "application/x-npz"),)
     return RunRecord(
         spec=spec,
         environment=env,

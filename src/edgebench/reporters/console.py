@@ -144,17 +144,38 @@ def _analysis(record: RunRecord) -> str:
 
 
 def render_comparison(comparison: Any) -> Table:
-    """Each variant against the first, measured in interleaved rounds (ratio CI from the paired rounds)."""
-    table = Table(title="Comparison (interleaved rounds; ratio = median ÷ first variant's median)")
-    for header in ("variant", "median", "ratio", "95 % CI", "rounds"):
+    """Each variant against the first: latency ratio from interleaved rounds (CI from the paired rounds)
+    and output agreement on the same inputs (max |Δ|, cosine similarity, top-1 agreement)."""
+    table = Table(title="Comparison with the first variant (interleaved rounds; ratio = median ÷ first's)")
+    for header in ("variant", "median", "ratio", "95 % CI", "rounds", "max |Δ|", "cosine", "top-1"):
         table.add_column(header)
-    for record, ratio in zip(comparison.records, comparison.ratios, strict=True):
+    agreements = comparison.agreements or (None,) * len(comparison.records)
+    for record, ratio, agree in zip(comparison.records, comparison.ratios, agreements, strict=True):
         label = f"{Path(record.spec.model).name} · {record.spec.backend}"
-        median = units.duration(record.summary.latency_median_s) if record.summary else "failed"
-        if ratio is None:
-            table.add_row(label, median, "1 (baseline)" if record is comparison.records[0] else DASH, DASH, DASH)
+        if record.status != "ok" or record.summary is None:
+            reason = f"failed: {record.error.message}" if record.error else "failed"
+            table.add_row(label, reason, DASH, DASH, DASH, DASH, DASH, DASH)
             continue
-        bounded = ratio.lo is not None and ratio.hi is not None
-        ci = f"{ratio.lo:.3f} … {ratio.hi:.3f}" if bounded else (ratio.note or DASH)
-        table.add_row(label, median, f"{ratio.ratio:.3f}×", ci, str(ratio.rounds))
+        median = units.duration(record.summary.latency_median_s)
+        if record is comparison.records[0]:
+            table.add_row(label, median, "1", "baseline", str(len(record.processes) or 1), DASH, DASH, DASH)
+            continue
+        table.add_row(label, median, *_ratio_cells(ratio), *_agreement_cells(agree))
     return table
+
+
+def _ratio_cells(ratio: Any) -> tuple[str, str, str]:
+    if ratio is None:
+        return DASH, DASH, DASH
+    bounded = ratio.lo is not None and ratio.hi is not None
+    ci = f"{ratio.lo:.3f} … {ratio.hi:.3f}" if bounded else (ratio.note or DASH)
+    return f"{ratio.ratio:.3f}×", ci, str(ratio.rounds)
+
+
+def _agreement_cells(agree: Any) -> tuple[str, str, str]:
+    if agree is None:
+        return DASH, DASH, DASH
+    if agree.note:
+        return agree.note, DASH, DASH
+    top1 = f"{agree.top1:.0%}" if agree.top1 is not None else DASH
+    return f"{agree.max_abs_diff:.3g}", f"{agree.cosine:.6f}", top1
