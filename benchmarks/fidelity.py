@@ -8,7 +8,8 @@ rounds (Student t on log ratios, edgebench.engine.stats.paired_ratio_ci). A CI t
 means the harness neither hides nor adds latency beyond the machine's own noise.
 Backends with a native peer tool (OpenVINO benchmark_app, litert-benchmark) add a B of their own.
 
-Run:  python benchmarks/fidelity.py [--rounds 5] [--seconds 3] [--threads 1]
+Run:  python benchmarks/fidelity.py [--backend onnxruntime|openvino|litert] [--model M] [--rounds 5]
+      [--seconds 3] [--threads 1]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 BARE = r"""
 import json, sys, time
@@ -34,12 +36,15 @@ print(json.dumps({"median_s": float(np.median(lat)) / 1e9, "n": len(lat)}))
 """
 
 
-def edgebench_median(threads: int, seconds: float) -> tuple[float, int, str]:
+def edgebench_median(model: str, backend: str, threads: int, seconds: float) -> tuple[float, int, str]:
     cmd = [
         sys.executable,
         "-m",
         "edgebench",
         "bench",
+        model,
+        "--backend",
+        backend,
         "--threads",
         str(threads),
         "--min-time",
@@ -63,30 +68,50 @@ def bare_median(path: str, threads: int, seconds: float) -> tuple[float, int]:
     return data["median_s"], data["n"]
 
 
+def peer_median(backend: str, path: str, threads: int, seconds: float) -> tuple[float, str]:
+    """The reference measurement for ``backend``: a bare loop (ORT) or the runtime's own native tool."""
+    if backend == "onnxruntime":
+        return bare_median(path, threads, seconds)[0], "bare session.run loop"
+    sys.path.insert(0, str(Path(__file__).parent))
+    if backend == "openvino":
+        from _native_openvino import native_median_s  # type: ignore[import-not-found]
+
+        return native_median_s(path, threads, seconds), "benchmark_app -hint none -nstreams 1 -api sync"
+    if backend == "litert":
+        from _native_litert import native_median_s  # type: ignore[import-not-found]
+
+        return native_median_s(path, threads, seconds), "litert-benchmark"
+    raise SystemExit(f"no native peer for backend {backend!r}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "openvino", "litert"))
+    parser.add_argument("--model", default=None, help="default: efficientnet-lite0 (ONNX); litert: blazeface-short")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     from edgebench.engine.stats import paired_ratio_ci
 
+    model = args.model or ("blazeface-short" if args.backend == "litert" else "efficientnet-lite0")
     ratios, ebs, bares = [], [], []
+    peer = "?"
     for r in range(args.rounds):
-        eb, n_eb, path = edgebench_median(args.threads, args.seconds)
-        bare, n_bare = bare_median(path, args.threads, args.seconds)
+        eb, n_eb, path = edgebench_median(model, args.backend, args.threads, args.seconds)
+        bare, peer = peer_median(args.backend, path, args.threads, args.seconds)
         ratios.append(eb / bare)
         ebs.append(eb)
         bares.append(bare)
         print(
-            f"round {r + 1}: edgebench {eb * 1e3:7.3f} ms (n={n_eb})   bare loop {bare * 1e3:7.3f} ms "
-            f"(n={n_bare})   ratio {eb / bare:.3f}"
+            f"round {r + 1}: edgebench {eb * 1e3:7.3f} ms (n={n_eb})   {peer} {bare * 1e3:7.3f} ms   "
+            f"ratio {eb / bare:.3f}"
         )
     ci = paired_ratio_ci(bares, ebs)
     bounds = f"[{ci.lo:.3f}, {ci.hi:.3f}]" if ci.lo is not None and ci.hi is not None else "(no CI: < 2 rounds)"
     print(
-        f"edgebench/bare ratio = {ci.ratio:.3f}, 95 % CI {bounds} over {args.rounds} interleaved rounds "
-        f"(median of rounds {statistics.median(ratios):.3f})"
+        f"{args.backend}: edgebench/{peer} ratio = {ci.ratio:.3f}, 95 % CI {bounds} over {args.rounds} "
+        f"interleaved rounds (median of rounds {statistics.median(ratios):.3f})"
     )
 
 
