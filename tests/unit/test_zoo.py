@@ -65,14 +65,18 @@ def test_zoo_list_piped_into_pull(
     listed = run_cli(capsys, monkeypatch, "zoo", "list")
     header, *rows = listed.out.splitlines()
     assert header == "# name\ttask\tinput\tlabels\tlicence"  # a comment line, so `zoo pull` skips it
-    assert rows == [
+    from edgebench.zoo.catalog import ZOO
+
+    assert rows[0] == (
         "efficientnet-lite0\tImage Classification\t1x3x224x224\timagenet-1k (1000 classes, torchvision order)"
         "\tApache-2.0"
-    ]
+    )
+    assert [r.split("\t")[0] for r in rows] == list(ZOO)
     monkeypatch.setattr(sys, "stdin", io.StringIO(listed.out + "\n"))
     pulled = run_cli(capsys, monkeypatch, "zoo", "pull", "--cache-dir", str(tmp_path))
     assert pulled.code == 0, pulled.err
-    assert "efficientnet-lite0:" in pulled.out and len(counting_zoo) == 1
+    assert "efficientnet-lite0:" in pulled.out and len(counting_zoo) == 1  # only the ONNX entry is exported
+    assert all(f"{name}:" in pulled.out for name in ZOO)  # packaged .tflite entries resolve in place
     bad = run_cli(capsys, monkeypatch, "zoo", "pull", "nope", "--cache-dir", str(tmp_path))
     assert bad.code == 3 and bad.err.startswith("Error: unknown zoo model 'nope'")
 

