@@ -8,6 +8,14 @@ from edgebench.errors import BackendUnavailable, PluginError, UsageError
 from edgebench.protocols import Backend, Collector, Store
 
 
+@pytest.fixture(autouse=True)
+def _fresh_registry():  # type: ignore[no-untyped-def]
+    # load() caches plugins; tests that fake entry points must not see (or leave) cached ones
+    registry.load.cache_clear()
+    yield
+    registry.load.cache_clear()
+
+
 def test_builtins_are_entry_points() -> None:
     assert registry.names("edgebench.backends") == ["litert", "onnxruntime", "openvino", "torch", "fake"]
     assert "sqlite" in registry.names("edgebench.stores")
