@@ -57,9 +57,10 @@ class RunSpec:
     batch_dim: int | None = None  # axis that is the batch when the user says so (--batch-dim)
     shapes: FrozenMap[str, tuple[int, ...]] = EMPTY
     inputs_file: str | None = None  # .npy / .npz with real inputs
-    warmup_time_s: float = 1.0
-    min_time_s: float = 3.0
-    max_time_s: float = 60.0
+    # the CLI's and bench()'s defaults (per process), sized for a ~15 s default run of 3 processes
+    warmup_time_s: float = 0.5
+    min_time_s: float = 1.0
+    max_time_s: float = 3.0
     min_iters: int = 100
     target_ci: float = 0.01  # relative half-width of the median's 95% CI; 0 disables adaptive stop
     seed: int = 0

@@ -27,6 +27,7 @@ def spec_for(path: Path, **kw: object) -> RunSpec:
         warmup_time_s=0.05,
         min_time_s=0.2,
         min_iters=50,
+        max_time_s=5.0,
         threads=1,
     )
     base.update(kw)
