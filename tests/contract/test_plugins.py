@@ -35,12 +35,34 @@ def _backends() -> list[str]:
     return registry.names("edgebench.backends")
 
 
+def sample_model(fmt: str, folder: Path) -> Path:
+    """A small real model file of each built-in format (a new format adds its sample here)."""
+    if fmt == "onnx":
+        return make_onnx(folder / "tiny.onnx")
+    if fmt == "tflite":
+        return Path(__file__).parents[1] / "data" / "mobilenet_v1_0.25_128_quant.tflite"
+    torch = pytest.importorskip("torch")
+    module = torch.nn.Sequential(torch.nn.Linear(16, 4), torch.nn.ReLU()).eval()
+    if fmt == "torchscript":
+        path = folder / "tiny.pt"
+        torch.jit.save(torch.jit.script(module), str(path))
+        return path
+    if fmt == "exported_program":
+        path = folder / "tiny.pt2"
+        torch.export.save(torch.export.export(module, (torch.zeros(2, 16),)), str(path))
+        return path
+    if fmt == "openvino":
+        ov = pytest.importorskip("openvino")
+        path = folder / "tiny.xml"
+        ov.save_model(ov.convert_model(str(make_onnx(folder / "src.onnx"))), str(path))
+        return path
+    raise AssertionError(f"no sample model for format {fmt!r}: add one to sample_model()")
+
+
 @pytest.mark.parametrize("name", _backends())
 def test_backend_sessions_honour_the_session_protocol(name: str, tmp_path: Path) -> None:
     backend_cls = registry.load("edgebench.backends", name)
-    if "onnx" not in backend_cls.formats:
-        pytest.skip(f"{name} does not load ONNX; its format contract is covered by its own tests")
-    model = make_onnx(tmp_path / "tiny.onnx")
+    model = sample_model(backend_cls.formats[0], tmp_path)
     spec = validate_spec(RunSpec(model=str(model), model_path=str(model), backend=name))
     options = backend_cls.Options.model_validate(dict(spec.backend_options))
     try:
