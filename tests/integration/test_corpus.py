@@ -176,3 +176,52 @@ def test_cli_contract_over_the_conformance_corpus(
     assert not broken, f"{len(broken)} run(s) broke the CLI contract:\n" + "\n".join(broken[:30])
     assert failures, "no run failed: the error paths were not exercised"
     print(f"{len(corpus)} models, exit codes {codes}, {elapsed:.0f} s")
+
+
+BENCH_EVERY = 60  # a deterministic sample: about 40 models, each a short run in a fresh worker
+
+
+@pytest.mark.slow
+def test_short_bench_over_a_sample_of_the_corpus(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, corpus: list[Path], tmp_path: Path
+) -> None:
+    """[hardening] `bench` on real conformance models (and cut copies): a record or one Error line each,
+    never a traceback; whatever happens, the database stays sound and holds only completed runs."""
+    import sqlite3
+
+    db = tmp_path / "corpus.db"
+    sample = corpus[::BENCH_EVERY]
+    broken, codes = [], {}
+    for path in sample:
+        res = run_cli(
+            capsys,
+            monkeypatch,
+            "bench",
+            str(path),
+            "--processes",
+            "1",
+            "--warmup-time",
+            "0",
+            "--min-time",
+            "0.01",
+            "--max-time",
+            "0.1",
+            "--min-iters",
+            "3",
+            "--db",
+            str(db),
+        )
+        codes[res.code] = codes.get(res.code, 0) + 1
+        res.err = "\n".join(line for line in res.err.splitlines() if not line.startswith("["))  # progress lines
+        problem = _contract_broken(res, json_out=False) if res.code != 6 else None
+        if res.code == 6 and not res.err.strip().splitlines()[-1].startswith("Error: benchmark failed"):
+            problem = f"failed run without its one-line error: {res.err!r:.300}"
+        if problem:
+            broken.append(f"{path.parent.name}/{path.name}: {problem}")
+    assert not broken, f"{len(broken)} run(s) broke the CLI contract:\n" + "\n".join(broken[:30])
+    assert codes.get(0, 0) >= len(sample) // 3, codes  # most conformance models really run
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = con.execute("SELECT count(*) FROM runs").fetchone()[0]
+    assert stored == codes.get(0, 0) + codes.get(6, 0)  # ok and failed runs stored; user errors not
+    print(f"bench over {len(sample)} models: exit codes {codes}")

@@ -59,7 +59,7 @@ def _resolve_one(spec: IOSpec, given: Sequence[int] | None, batch: int | None) -
     dims: list[int] = []
     declared = spec.shape or ()
     for axis, dim in enumerate(declared):
-        if isinstance(dim, int) and dim > 0:
+        if isinstance(dim, int) and dim >= 0:  # 0 is a real (empty) extent, not a free dimension
             if axis == 0 and batch is not None and batch != dim:
                 raise ShapeError(
                     f"input {spec.name!r} has a fixed batch of {dim}; --batch {batch} cannot apply",
@@ -78,6 +78,11 @@ def _resolve_one(spec: IOSpec, given: Sequence[int] | None, batch: int | None) -
 
 
 def _check_tensor(spec: IOSpec) -> None:
+    if spec.dtype.startswith("tensor("):  # a tensor whose element type numpy cannot hold (float8, int4…)
+        raise UsageError(
+            f"input {spec.name!r} has element type {spec.dtype[7:-1]}, which edgebench cannot generate",
+            hint="pass real inputs with --inputs file.npz, or benchmark a model with numpy-representable inputs",
+        )
     if not _is_tensor_dtype(spec.dtype):
         raise UsageError(
             f"input {spec.name!r} is of type {spec.dtype}: edgebench generates tensor inputs only",
