@@ -461,17 +461,28 @@ def record_from_json(text: str) -> RunRecord:
     return record_from_dict(data)
 
 
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _adapter_for(cls: type[Any]) -> TypeAdapter[Any]:
+    # building an adapter costs milliseconds; spec_hash runs once per record, so build each type's once
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        from pydantic import TypeAdapter
+
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
+
+
 def to_jsonable(obj: Any) -> Any:
     """Any record dataclass (RunSpec, ModelInfo, ...) as plain JSON data."""
-    from pydantic import TypeAdapter
-
-    return TypeAdapter(type(obj)).dump_python(obj, mode="json")
+    return _adapter_for(type(obj)).dump_python(obj, mode="json")
 
 
 def from_jsonable(cls: type[Any], data: Any) -> Any:
-    from pydantic import TypeAdapter, ValidationError
+    from pydantic import ValidationError
 
     try:
-        return TypeAdapter(cls).validate_python(data)
+        return _adapter_for(cls).validate_python(data)
     except ValidationError as exc:
         raise SchemaError(f"malformed {cls.__name__}: {exc.errors()[0]['loc']} {exc.errors()[0]['msg']}") from exc

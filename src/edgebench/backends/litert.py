@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from edgebench.errors import BackendError, BackendUnavailable, ModelError, ShapeError
+from edgebench.backends import import_runtime
+from edgebench.errors import BackendError, ModelError, ShapeError
 from edgebench.options import strict_config
 from edgebench.protocols import Dim, IOSpec
 
@@ -223,11 +224,7 @@ def dequantize(spec: IOSpec, array: np.ndarray) -> np.ndarray:
 
 
 def _import_litert() -> Any:
-    try:
-        from ai_edge_litert import interpreter
-    except ImportError as exc:
-        raise BackendUnavailable("ai-edge-litert is not installed", hint="pip install ai-edge-litert") from exc
-    return interpreter
+    return import_runtime("ai_edge_litert.interpreter", "pip install 'edgebench[litert]'")
 
 
 def _resolver_name(options: LiteRTOptions) -> str:

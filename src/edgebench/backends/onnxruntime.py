@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from edgebench.backends import import_runtime
 from edgebench.errors import BackendError, BackendUnavailable, ModelError
 from edgebench.options import strict_config
 from edgebench.protocols import IOSpec
@@ -133,11 +134,7 @@ class OnnxRuntimeBackend:
 
 
 def _import_ort() -> Any:
-    try:
-        import onnxruntime
-    except ImportError as exc:
-        raise BackendUnavailable("onnxruntime is not installed", hint="pip install onnxruntime") from exc
-    return onnxruntime
+    return import_runtime("onnxruntime", "pip install onnxruntime")
 
 
 def _session_options(ort: Any, spec: RunSpec, options: OrtOptions) -> Any:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from edgebench.backends import import_runtime
 from edgebench.errors import BackendError, BackendUnavailable, EdgebenchError, ModelError, UsageError
 from edgebench.options import strict_config
 from edgebench.protocols import Dim, IOSpec
@@ -233,11 +234,7 @@ class OpenVinoBackend:
 
 
 def _import_openvino() -> Any:
-    try:
-        import openvino
-    except ImportError as exc:
-        raise BackendUnavailable("openvino is not installed", hint="pip install 'edgebench[openvino]'") from exc
-    return openvino
+    return import_runtime("openvino", "pip install 'edgebench[openvino]'")
 
 
 def _compile_config(spec: RunSpec, options: OpenVinoOptions) -> dict[str, Any]:

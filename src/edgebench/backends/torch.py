@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from edgebench.backends import import_runtime
 from edgebench.errors import BackendError, BackendUnavailable, ModelError, UsageError
 from edgebench.options import strict_config
 from edgebench.protocols import Dim, IOSpec
@@ -263,11 +264,7 @@ class TorchBackend:
 
 
 def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError as exc:
-        raise BackendUnavailable("torch is not installed", hint="pip install torch") from exc
-    return torch
+    return import_runtime("torch", "pip install torch")
 
 
 def _device(torch: Any, name: str) -> Any:

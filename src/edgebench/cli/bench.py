@@ -191,13 +191,15 @@ def bench(
 
 
 def _durations(min_time: float | None, max_time: float | None) -> tuple[float, float]:
-    """``--max-time`` alone pulls the default minimum down with it; an explicit conflict stays an error."""
+    """``--max-time`` alone pulls the default minimum down with it; an explicit conflict stays an error.
+
+    A bad ``--max-time`` (NaN, ≤ 0) leaves the default minimum alone so that validate_spec names it.
+    """
     max_s = DEFAULT_MAX_TIME_S if max_time is None else max_time
     if min_time is not None:
         return min_time, max_s
-    if max_time is not None and max_time == max_time and max_time >= 0:  # finite-ish; validation judges the rest
-        return min(DEFAULT_MIN_TIME_S, max_time), max_s
-    return DEFAULT_MIN_TIME_S, max_s
+    pulled = max_time is not None and 0 < max_time < DEFAULT_MIN_TIME_S
+    return (max_s if pulled else DEFAULT_MIN_TIME_S), max_s
 
 
 def _input_bytes(max_input_mb: float) -> int:

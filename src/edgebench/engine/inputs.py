@@ -191,9 +191,15 @@ def int_range(spec: IOSpec, dtype: np.dtype) -> tuple[int, int]:
 
 
 def load_file(path: Path, specs: Sequence[IOSpec]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Real inputs from ``.npy`` / ``.npz`` and notes (unused keys, then each cast); see :func:`_load_file`."""
+    feeds, notes, casts = _load_file(path, specs)
+    return feeds, notes + [f"{path.name}: {cast}" for cast in casts.values()]
+
+
+def _load_file(path: Path, specs: Sequence[IOSpec]) -> tuple[dict[str, np.ndarray], list[str], dict[str, str]]:
     """Real inputs from ``.npy`` (single-input models) or ``.npz`` (one array per input name).
 
-    Returns the feeds and notes: each cast that changed a dtype, and keys the model does not use.
+    Returns the feeds, notes on keys the model does not use, and each input's cast ({name: "x cast from a to b"}).
     A lossy cast (float → int, signed → unsigned of negative values, out-of-range) is refused.
     """
     import numpy as np
@@ -225,12 +231,12 @@ def load_file(path: Path, specs: Sequence[IOSpec]) -> tuple[dict[str, np.ndarray
         for k in arrays
         if k not in {s.name for s in specs}
     ]
-    feeds = {}
+    feeds, casts = {}, {}
     for s in specs:
-        feeds[s.name], note = _cast(path.name, s, arrays[s.name])
-        if note:
-            notes.append(note)
-    return feeds, notes
+        feeds[s.name], cast = _cast(path.name, s, arrays[s.name])
+        if cast:
+            casts[s.name] = cast
+    return feeds, notes, casts
 
 
 def _cast(file: str, spec: IOSpec, array: np.ndarray) -> tuple[np.ndarray, str | None]:
@@ -250,7 +256,7 @@ def _cast(file: str, spec: IOSpec, array: np.ndarray) -> tuple[np.ndarray, str |
             f"{file}: casting {spec.name} from {array.dtype} to {want} would change its values",
             hint=f"save {spec.name} as {want} (e.g. np.savez(..., {spec.name}=x.astype('{want}')))",
         )
-    return cast, f"{file}: {spec.name} cast from {array.dtype} to {want}"
+    return cast, f"{spec.name} cast from {array.dtype} to {want}"
 
 
 @dataclass(frozen=True)
@@ -265,12 +271,10 @@ class PreparedInputs:
 def prepare(specs: Sequence[IOSpec], spec: RunSpec) -> PreparedInputs:
     """Resolve shapes, check sizes, then generate (or load) the feeds; say what the batch is and why."""
     if spec.inputs_file:
-        feeds, notes = load_file(Path(spec.inputs_file), specs)
-        casts = {n.split(": ", 1)[1].split(" ", 1)[0]: n for n in notes if " cast from " in n}
         name = Path(spec.inputs_file).name
-        sources = {
-            s.name: f"file:{name}" + (f" ({casts[s.name].split(': ', 1)[1]})" if s.name in casts else "") for s in specs
-        }
+        feeds, notes, casts = _load_file(Path(spec.inputs_file), specs)
+        notes += [f"{name}: {cast}" for cast in casts.values()]
+        sources = {s.name: f"file:{name}" + (f" ({casts[s.name]})" if s.name in casts else "") for s in specs}
     else:
         shapes = resolve_shapes(specs, spec.shapes, spec.batch)
         check_size(specs, shapes, spec.max_input_bytes)
