@@ -208,3 +208,19 @@ def test_importing_edgebench_backends_openvino_imports_no_runtime() -> None:
     code = "import sys, edgebench.backends.openvino; print('openvino' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize(("level", "expected"), [("error", "ERR"), ("verbose", "TRACE"), ("fatal", "NO")])
+def test_runtime_log_level_maps_to_log_level(tmp_path: Path, level: str, expected: str) -> None:
+    path = make_dense_onnx(tmp_path / "dense.onnx")
+    session = OpenVinoBackend().load(path, spec_for(path, runtime_log_level=level), OpenVinoOptions())
+    props = session.effective()["properties"]
+    assert isinstance(props, dict)
+    assert str(props["LOG_LEVEL"]).rsplit(".", 1)[-1] == expected  # read back from the compiled model
+
+
+def test_log_level_has_its_own_flag(tmp_path: Path) -> None:
+    from edgebench.options import validate
+
+    with pytest.raises(UsageError, match="--runtime-log-level"):
+        validate("openvino", OpenVinoOptions, {"properties": {"LOG_LEVEL": "LOG_INFO"}})

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -28,6 +28,7 @@ from edgebench.protocols import Dim, IOSpec
 if TYPE_CHECKING:
     import numpy as np
 
+    from edgebench.backends.litert_compiled import CompiledSession
     from edgebench.records import JSONValue, RunSpec
 
 # Interpreter(num_threads=None) hands the runtime int(None or 1): one thread, not "all cores".
@@ -51,11 +52,17 @@ class LiteRTOptions(BaseModel):
     xnnpack_latest_features: bool = Field(
         False, description="let the default delegate use its flag-protected newest features"
     )
+    api: Literal["auto", "interpreter", "compiled_model"] = Field(
+        "auto",
+        description="Interpreter or the CompiledModel API (auto: CompiledModel for --precision fp16, else Interpreter)",
+    )
 
     @model_validator(mode="after")
     def _one_kernel_set(self) -> LiteRTOptions:
         if self.reference_kernels and self.xnnpack:
             raise ValueError("reference_kernels=true needs xnnpack=false (XNNPACK would replace them)")
+        if self.api == "compiled_model" and not self.xnnpack:
+            raise ValueError("api=compiled_model always runs on the XNNPACK CPU accelerator (use api=interpreter)")
         return self
 
 
@@ -125,7 +132,9 @@ class LiteRTSession:
             # the model's own node count is the rest (how many of them still run on TFLite is not exposed).
             "delegate_partitions": delegated,
             "model_nodes": len(self._nodes) - delegated,
-            "precision": "as in the model (fp32 float ops, integer ops for quantized tensors; no fp16 inference)",
+            "api": "interpreter",
+            # float ops run fp32, quantized ops on integers: the model file decides (fp16 needs api=compiled_model)
+            "precision": "fp32",
             "signature": self._options.signature,
             "signatures": list(self._signatures),
             "inputs_each_run": self._options.inputs_each_run,
@@ -178,10 +187,15 @@ class LiteRTBackend:
     name = "litert"
     formats = ("tflite",)
     Options = LiteRTOptions
-    # fp16 is absent on purpose: the Interpreter API cannot set XNNPACK's FORCE_FP16 flag.
-    precisions = ("fp32",)
+    # fp16 is XNNPACK's FORCE_FP16 flag, which only the CompiledModel API can set; bf16 has no setting.
+    precisions = ("fp32", "fp16")
 
-    def load(self, model_path: Path, spec: RunSpec, options: LiteRTOptions) -> LiteRTSession:
+    def load(self, model_path: Path, spec: RunSpec, options: LiteRTOptions) -> LiteRTSession | CompiledSession:
+        api = _api(options, spec.precision)
+        if api == "compiled_model":
+            from edgebench.backends.litert_compiled import load_compiled
+
+            return load_compiled(model_path, spec, options, _metadata_interpreter(model_path, options))
         module = _import_litert()
         resolver = _resolver_name(options)
         threads = spec.threads if spec.threads is not None else _DEFAULT_THREADS
@@ -221,6 +235,33 @@ def dequantize(spec: IOSpec, array: np.ndarray) -> np.ndarray:
         return np.asarray(array)
     real: np.ndarray = (np.asarray(array, dtype=np.float32) - np.float32(spec.zero_point or 0)) * np.float32(spec.scale)
     return real
+
+
+def _api(options: LiteRTOptions, precision: str) -> str:
+    if precision == "fp16" and options.api == "interpreter":
+        raise BackendError(
+            "--precision fp16 needs LiteRT's CompiledModel API (the Interpreter cannot set XNNPACK's FORCE_FP16)",
+            hint="drop --backend-option api=interpreter",
+        )
+    if options.api == "auto":
+        return "compiled_model" if precision == "fp16" else "interpreter"
+    return options.api
+
+
+def _metadata_interpreter(model_path: Path, options: LiteRTOptions) -> Any:
+    """An unallocated Interpreter, only for tensor details (quantization, signatures) and load errors."""
+    module = _import_litert()
+    try:
+        return module.Interpreter(
+            model_path=str(model_path),
+            num_threads=1,
+            experimental_op_resolver_type=module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+        )
+    except Exception as exc:
+        raise ModelError(
+            f"{model_path} is not a readable LiteRT model: {_first_line(exc)}",
+            hint="check the file is a complete .tflite flatbuffer",
+        ) from exc
 
 
 def _import_litert() -> Any:

@@ -40,6 +40,14 @@ if TYPE_CHECKING:
 
     from edgebench.records import JSONValue, RunSpec
 
+# RunSpec.runtime_log_level → OpenVINO's LOG_LEVEL (it has no "fatal": LOG_NONE is the closest)
+_LOG_LEVELS = {
+    "verbose": "LOG_TRACE",
+    "info": "LOG_INFO",
+    "warning": "LOG_WARNING",
+    "error": "LOG_ERROR",
+    "fatal": "LOG_NONE",
+}
 # --precision → INFERENCE_PRECISION_HINT value
 _PRECISION_HINTS = {"fp32": "f32", "fp16": "f16", "bf16": "bf16"}
 _PERFORMANCE_HINTS = {"latency": "LATENCY", "throughput": "THROUGHPUT"}
@@ -52,6 +60,7 @@ _READBACK = (
     "EXECUTION_DEVICES",
     "OPTIMAL_NUMBER_OF_INFER_REQUESTS",
     "ENABLE_CPU_PINNING",
+    "LOG_LEVEL",
 )
 # Properties that have their own field or flag: giving them in `properties` too would be ambiguous.
 _DEDICATED = {
@@ -59,6 +68,7 @@ _DEDICATED = {
     "PERFORMANCE_HINT": "performance_hint",
     "NUM_STREAMS": "num_streams",
     "INFERENCE_NUM_THREADS": "--threads",
+    "LOG_LEVEL": "--runtime-log-level",
     "CACHE_DIR": "cache_dir",
     "ENABLE_CPU_PINNING": "pinning",
 }
@@ -225,7 +235,8 @@ class OpenVinoBackend:
                 f"OpenVINO cannot read {model_path.name}: {_last_line(exc)}",
                 hint="check the file is a complete .onnx, or an .xml with its .bin beside it",
             ) from exc
-        session = OpenVinoSession(core, model, options.device, _compile_config(spec, options), spec, options.api)
+        config = _supported(core, options.device, _compile_config(spec, options))
+        session = OpenVinoSession(core, model, options.device, config, spec, options.api)
         session.compile(_load_shapes(session, spec))
         return session
 
@@ -248,7 +259,17 @@ def _compile_config(spec: RunSpec, options: OpenVinoOptions) -> dict[str, Any]:
         config["INFERENCE_NUM_THREADS"] = spec.threads
     if options.pinning is not None:
         config["ENABLE_CPU_PINNING"] = options.pinning
+    config["LOG_LEVEL"] = _LOG_LEVELS[spec.runtime_log_level]  # --runtime-log-level, as for ONNX Runtime
     return config
+
+
+def _supported(core: Any, device: str, config: dict[str, Any]) -> dict[str, Any]:
+    """Drop LOG_LEVEL where a device does not take it (a GPU/NPU plugin may not): logs are not worth a failure."""
+    try:
+        supported = core.get_property(device, "SUPPORTED_PROPERTIES")
+    except Exception:  # virtual devices (AUTO, HETERO:…) answer per target; keep the config as asked
+        return config
+    return config if "LOG_LEVEL" in supported else {k: v for k, v in config.items() if k != "LOG_LEVEL"}
 
 
 def _load_shapes(session: OpenVinoSession, spec: RunSpec) -> dict[str, tuple[int, ...]]:

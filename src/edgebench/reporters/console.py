@@ -23,9 +23,33 @@ def headline(record: RunRecord) -> str:
     backend = spec.backend + (f" ({', '.join(map(str, providers))})" if isinstance(providers, list | tuple) else "")
     threads = f"threads={spec.threads}" if spec.threads else "threads=runtime default"
     parts = [spec.model, backend, threads, f"batch={record.summary.batch if record.summary else spec.batch or 1}"]
+    parts.append(precision(record))
     if m and m.inputs:
         parts.append(", ".join(f"{t.name} {'×'.join(map(str, t.shape))} {t.dtype}" for t in m.inputs))
     return " · ".join(parts)
+
+
+# how runtimes spell the precision they report after compile (OpenVINO f32/bf16, torch dtypes, ours)
+_PRECISION_NAMES = {
+    "f32": "fp32",
+    "float32": "fp32",
+    "fp32": "fp32",
+    "f16": "fp16",
+    "float16": "fp16",
+    "fp16": "fp16",
+    "bf16": "bf16",
+    "bfloat16": "bf16",
+}
+
+
+def precision(record: RunRecord) -> str:
+    """``fp32`` — or ``fp16 asked, bf16 ran`` when the runtime reports running something else."""
+    asked = record.spec.precision
+    reported = record.effective.get("precision")
+    ran = _PRECISION_NAMES.get(str(reported).lower()) if reported is not None else None
+    if ran is None or ran == asked:
+        return asked
+    return f"{asked} asked, {ran} ran"
 
 
 def render_run(record: RunRecord) -> Group:
