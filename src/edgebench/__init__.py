@@ -35,6 +35,7 @@ __all__ = [
     "bench",
     "characterize",
     "compare",
+    "load_results",
     "record_from_json",
     "record_to_json",
 ]
@@ -90,7 +91,7 @@ def bench(
     target_ci: float = 0.01,
     processes: int = 3,
     seed: int = 0,
-    scenario: str = "single_stream",
+    scenario: str = "loop",
     scenario_options: Mapping[str, Any] | None = None,
     backend_options: Mapping[str, Any] | None = None,
     collectors: Sequence[str] = (),
@@ -148,6 +149,24 @@ def analyze(model: PathArg = "efficientnet-lite0", shapes: Mapping[str, Sequence
 
     resolved = resolve_model(_model_name(model))
     return analyze_model(resolved.path, _shapes(shapes), source_params=resolved.info.source_params)
+
+
+def load_results(
+    db: PathArg | None = None,
+    *,
+    where: Sequence[str] | Mapping[str, str] | None = None,
+    last: int | None = None,
+    as_frame: bool = True,
+) -> Any:
+    """Stored records as a pandas DataFrame, one flat row per record (the columns of `report --format csv`).
+
+    ``where`` takes the CLI's ``--where`` filters (``["model=resnet*"]`` or ``{"backend": "onnxruntime"}``),
+    ``last`` the newest N. pandas is optional: without it this raises UsageError naming the install;
+    ``as_frame=False`` returns a list of dicts and never needs pandas.
+    """
+    from edgebench.reporters.tabular import load_frame
+
+    return load_frame(None if db is None else os.fspath(db), where, last, as_frame)
 
 
 def characterize(*, quick: bool = False, threads: int | None = None) -> Any:

@@ -314,6 +314,7 @@ def test_public_api_is_explicit() -> None:
         "bench",
         "characterize",
         "compare",
+        "load_results",
         "record_from_json",
         "record_to_json",
     }
