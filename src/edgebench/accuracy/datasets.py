@@ -14,13 +14,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from edgebench.accuracy.labels import Labels, imagenet
-from edgebench.errors import PluginError, UsageError
+from edgebench.errors import UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -61,24 +59,11 @@ class DataSource(Protocol):
     def open(self, location: str, labels: Labels | None) -> Dataset: ...
 
 
-@cache
 def _sources() -> dict[str, Any]:
-    found = {}
-    for ep in entry_points(group=GROUP):
-        try:
-            plugin = ep.load()
-        except Exception as exc:  # a broken third-party source must not take `eval` down
-            raise PluginError(f"dataset source {ep.name!r} failed to import: {type(exc).__name__}: {exc}") from exc
-        if getattr(plugin, "name", None) != ep.name or not all(
-            callable(getattr(plugin, m, None)) for m in ("detect", "open")
-        ):
-            raise PluginError(
-                f"dataset source {ep.name!r} in {GROUP} breaks its contract: it needs name == {ep.name!r}, "
-                "detect(location) and open(location, labels)",
-                hint="see edgebench.accuracy.datasets.DataSource",
-            )
-        found[ep.name] = plugin
-    return found
+    # one plugin mechanism for every axis: the registry imports and contract-checks each source
+    from edgebench import registry
+
+    return {name: registry.load(GROUP, name) for name in registry.names(GROUP)}
 
 
 def source_names() -> list[str]:
