@@ -1057,3 +1057,88 @@ def summarize_latencies(latencies_ns: Sequence[int] | npt.NDArray[np.integer], *
         n_eff=ci.n_eff,
         modes=modes,
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Process-level ratio test (edgebench compare)
+
+PAIRED_TEST_METHOD = "paired t on per-round log ratios of process-level values"
+WELCH_TEST_METHOD = "Welch t on log process-level values (unpaired)"
+
+
+@dataclass(frozen=True)
+class RatioTest:
+    """B / A ratio of a process-level figure with a CI and a two-sided p-value (> 1: B is larger).
+
+    One value per fresh process (or round) on each side: samples within a process are autocorrelated
+    and processes differ, so the process, not the sample, is the unit of replication. ``lo``/``hi``/
+    ``p_value`` are None with ``reason`` when too few processes were measured.
+    """
+
+    ratio: float
+    lo: float | None
+    hi: float | None
+    p_value: float | None
+    n_a: int
+    n_b: int
+    df: float | None
+    paired: bool
+    method: str
+    confidence: float
+    reason: str | None = None
+
+
+def process_ratio_test(
+    a_values: Sequence[float], b_values: Sequence[float], *, paired: bool, alpha: float = 0.05
+) -> RatioTest:
+    """Paired (same rounds: t on log(bᵢ/aᵢ)) or unpaired (Welch on log values) test of B/A = 1."""
+    _check_fraction("alpha", alpha)
+    la, lb = _positive_logs(a_values, "A"), _positive_logs(b_values, "B")
+    if paired:
+        if la.size != lb.size:
+            raise ValueError(f"paired test needs as many rounds on both sides, got {la.size} and {lb.size}")
+        d = lb - la
+        mean, n = float(np.mean(d)), int(d.size)
+        se = float(np.std(d, ddof=1)) / math.sqrt(n) if n > 1 else math.nan
+        df: float | None = float(n - 1) if n > 1 else None
+        method, short = PAIRED_TEST_METHOD, n < 2
+        why = "one round: a test needs at least 2 paired rounds"
+    else:
+        mean = float(np.mean(lb) - np.mean(la))
+        short = la.size < 2 or lb.size < 2
+        va = float(np.var(la, ddof=1)) / la.size if la.size > 1 else math.nan
+        vb = float(np.var(lb, ddof=1)) / lb.size if lb.size > 1 else math.nan
+        se = math.sqrt(va + vb) if not short else math.nan
+        df = _welch_df(va, vb, int(la.size), int(lb.size)) if not short else None
+        method = WELCH_TEST_METHOD
+        why = "fewer than 2 processes on a side: no between-process variance to test against"
+    confidence = 1.0 - alpha
+    ratio = math.exp(mean)
+    if short or df is None:
+        return RatioTest(ratio, None, None, None, int(la.size), int(lb.size), None, paired, method, confidence, why)
+    if se == 0.0:  # identical values in every process (a virtual clock): the ratio is exact
+        p = 1.0 if mean == 0.0 else 0.0
+        return RatioTest(ratio, ratio, ratio, p, int(la.size), int(lb.size), df, paired, method, confidence)
+    t = abs(mean) / se
+    p = min(1.0, 2.0 * _student_t_sf(t, df))
+    half = student_t_quantile(1.0 - alpha / 2.0, df) * se
+    lo, hi = math.exp(mean - half), math.exp(mean + half)
+    return RatioTest(ratio, lo, hi, p, int(la.size), int(lb.size), df, paired, method, confidence)
+
+
+def _positive_logs(values: Sequence[float], side: str) -> FloatArray:
+    xs = np.asarray(values, dtype=np.float64)
+    if xs.ndim != 1 or xs.size == 0:
+        raise MeasurementError(f"no process-level values on side {side}")
+    if not np.all(np.isfinite(xs)) or np.any(xs <= 0.0):
+        raise MeasurementError(f"process-level values on side {side} must be finite and positive to form ratios")
+    logs: FloatArray = np.log(xs)
+    return logs
+
+
+def _welch_df(va: float, vb: float, na: int, nb: int) -> float:
+    """Welch–Satterthwaite degrees of freedom; the smaller side's n − 1 when both variances are 0."""
+    denominator = va * va / (na - 1) + vb * vb / (nb - 1)
+    if denominator == 0.0:
+        return float(min(na, nb) - 1)
+    return (va + vb) ** 2 / denominator

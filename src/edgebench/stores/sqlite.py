@@ -267,6 +267,21 @@ class SQLiteStore:
         rows = self._query("SELECT count(*) FROM runs")
         return int(rows[0][0]) if rows else 0
 
+    def find(
+        self,
+        *,
+        sweep_id: str | None = None,
+        sweep_prefix: str | None = None,
+        spec_hashes: Sequence[str] | None = None,
+        status: str | None = None,
+    ) -> builtins.list[RunRecord]:
+        """Records by the indexed columns (sweeps, compare, --resume), newest first; None = any."""
+        if self._schema < 2:  # a v1 database (read-only, not migrated) has no sweep/spec columns
+            return [r for r in self.list() if _found(r, sweep_id, sweep_prefix, spec_hashes, status)]
+        where, params = _find_clauses(sweep_id, sweep_prefix, spec_hashes, status)
+        sql = f"SELECT id, record_json FROM runs{where} ORDER BY created_at DESC, id DESC"
+        return [self._load(*r) for r in self._query(sql, params)]
+
     def latest_platform(self, hostname: str) -> dict[str, Any] | None:
         rows = self._query(
             "SELECT id, report_json FROM platforms WHERE hostname = ? ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -322,3 +337,39 @@ def _nested(data: Mapping[str, Any], *keys: str) -> Any:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _find_clauses(
+    sweep_id: str | None, sweep_prefix: str | None, spec_hashes: Sequence[str] | None, status: str | None
+) -> tuple[str, builtins.list[object]]:
+    clauses: builtins.list[str] = []
+    params: builtins.list[object] = []
+    if sweep_id is not None:
+        clauses.append("sweep_id = ?")
+        params.append(sweep_id)
+    if sweep_prefix is not None:
+        clauses.append("sweep_id LIKE ? ESCAPE '\\'")
+        params.append(_escape_like(sweep_prefix) + "%")
+    if spec_hashes is not None:
+        clauses.append(f"spec_hash IN ({', '.join('?' * len(spec_hashes))})" if spec_hashes else "0")
+        params.extend(spec_hashes)
+    if status is not None:
+        clauses.append("status = ?")
+        params.append(status)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _found(
+    record: RunRecord,
+    sweep_id: str | None,
+    sweep_prefix: str | None,
+    spec_hashes: Sequence[str] | None,
+    status: str | None,
+) -> bool:
+    sweep = record.spec.sweep_id
+    return (
+        (sweep_id is None or sweep == sweep_id)
+        and (sweep_prefix is None or (sweep or "").startswith(sweep_prefix))
+        and (spec_hashes is None or record.spec_hash in spec_hashes)
+        and (status is None or record.status == status)
+    )
