@@ -315,3 +315,86 @@ def build_nothing(root: Path) -> FakeMachine:
     """A machine (or container) where nothing is readable: an empty root, no commands."""
     root.mkdir(parents=True, exist_ok=True)
     return FakeMachine(root, FakeRunner(), lambda _path: False)
+
+
+# --- energy: powercap trees with live counters, Pi runners with changing throttle bits -------------
+
+POWERCAP = "/sys/devices/virtual/powercap/intel-rapl"
+
+
+def rapl_zone(root: Path, zone: str, name: str, uj: int, wrap_uj: int | None = 262143328850) -> Path:
+    """One powercap zone (``intel-rapl:0`` or ``intel-rapl:0/intel-rapl:0:1``) linked under /sys/class/powercap."""
+    write(root, f"{POWERCAP}/{zone}/name", name)
+    energy = write(root, f"{POWERCAP}/{zone}/energy_uj", str(uj))
+    if wrap_uj is not None:
+        write(root, f"{POWERCAP}/{zone}/max_energy_range_uj", str(wrap_uj))
+    leaf = zone.rsplit("/", 1)[-1]
+    link(root, f"/sys/class/powercap/{leaf}", f"../../devices/virtual/powercap/intel-rapl/{zone}")
+    return energy
+
+
+def build_rapl_overlap(root: Path) -> FakeMachine:
+    """Intel client part: package-0 ⊃ core, uncore; dram beside it; psys ⊃ everything."""
+    rapl_zone(root, "intel-rapl:0", "package-0", 50_000_000)
+    rapl_zone(root, "intel-rapl:0/intel-rapl:0:0", "core", 20_000_000)
+    rapl_zone(root, "intel-rapl:0/intel-rapl:0:1", "uncore", 1_000_000)
+    rapl_zone(root, "intel-rapl:0/intel-rapl:0:2", "dram", 3_000_000)
+    rapl_zone(root, "intel-rapl:1", "psys", 90_000_000)
+    return FakeMachine(root, FakeRunner(), _readable)
+
+
+class CounterPump:
+    """A thread that advances ``energy_uj`` files as a load of ``watts`` would (the kernel's job on real RAPL).
+
+    Written atomically (rename) every millisecond, like the ~1 ms RAPL update; ``wrap_uj`` wraps the counter.
+    """
+
+    def __init__(self, files: dict[Path, float], wrap_uj: int = 262143328850, start_uj: int = 1000) -> None:
+        import threading
+        import time
+
+        self._files, self._wrap, self._start = files, wrap_uj, start_uj
+        self.max_gap_s = 0.0  # longest pause between writes: a starved thread is a sensor that froze
+        self._stop = threading.Event()
+        self._t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> CounterPump:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import time
+
+        last = time.monotonic()
+        while not self._stop.is_set():
+            now = time.monotonic()
+            self.max_gap_s, last = max(self.max_gap_s, now - last), now
+            elapsed = now - self._t0
+            for path, watts in self._files.items():
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(f"{int(self._start + elapsed * watts * 1e6) % self._wrap}\n")
+                tmp.replace(path)
+            self._stop.wait(0.001)
+
+
+@dataclass
+class SequenceRunner:
+    """vcgencmd whose answers change call by call (the last answer repeats): recorded sequences."""
+
+    sequences: dict[tuple[str, ...], list[tuple[int, str]]]
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+
+    def __call__(self, argv: Sequence[str]) -> tuple[int, str]:
+        key = tuple(argv)
+        self.calls.append(key)
+        answers = self.sequences.get(key)
+        if answers is None:
+            if any(k[0] == key[0] for k in self.sequences):
+                return 1, 'error=1 error_msg="Command not registered"'
+            raise FileNotFoundError(key[0])
+        return answers.pop(0) if len(answers) > 1 else answers[0]

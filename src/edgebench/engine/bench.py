@@ -204,7 +204,9 @@ def _with_analysis(record: RunRecord) -> RunRecord:
             "run `edgebench analyze MODEL` to see why; latency figures are unaffected",
         )
         return replace(record, warnings=(*record.warnings, note))
-    return replace(record, analysis=FrozenMap(summary))
+    from edgebench.energy.combine import with_efficiency
+
+    return with_efficiency(replace(record, analysis=FrozenMap(summary)))  # GOPS/W needs the MACs
 
 
 def _platform_id(store: Store, hostname: str) -> str | None:

@@ -10,6 +10,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import replace
 
+from edgebench.energy.combine import combine_energy
 from edgebench.engine.summary import build_summary
 from edgebench.records import Measurements, ProcessRun, RunRecord, Window
 
@@ -60,14 +61,20 @@ def combine(records: Sequence[RunRecord]) -> RunRecord:
         first_inference_s=statistics.median(m.first_inference_s for m in ms),
     )
     per_process_notes = [w for r in records for w in r.warnings if w.code == "input_note"][:1]
+    # energy and throttling warnings are each process's own findings: keep them, once per code+message
+    sensed = {(w.code, w.message): w for r in records for w in r.warnings if w.code in _SENSOR_WARNINGS}
     return replace(
         first,
         measurements=pooled,
         summary=summary,
-        warnings=tuple(warnings + per_process_notes),
+        warnings=tuple(warnings + per_process_notes + list(sensed.values())),
+        energy=combine_energy([r.energy for r in records]),
         processes=tuple(process_run(i, s, r) for i, (s, r) in enumerate(zip(starts, records, strict=True))),
         artifacts=tuple({a.sha256: a for r in records for a in r.artifacts}.values()),
     )
+
+
+_SENSOR_WARNINGS = frozenset({"throttling", "energy_net_unresolved", "energy_window_short", "energy_counter_wrap"})
 
 
 def _pool(ms: Sequence[Measurements]) -> Measurements:

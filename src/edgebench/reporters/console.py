@@ -100,7 +100,28 @@ def _rows(record: RunRecord, s: Summary) -> list[tuple[str, str]]:
     ]
     if record.analysis:
         rows.append(("Model", _analysis(record)))
+    if record.energy is not None:
+        from edgebench.energy.render import energy_lines
+
+        lines = energy_lines(record)
+        rows.append(("Energy", "\n".join([lines[0].removeprefix("energy: "), *lines[1:]])))
+    if record.accuracy is not None:
+        rows.append(("Accuracy", _accuracy(record.accuracy)))
     return rows
+
+
+def _accuracy(acc: Any) -> str:
+    """``top-1 85.7 % [48.7, 97.4] · top-5 100 % · 7 samples (builtin, tf)`` — never a figure without its n."""
+
+    def pct(x: float | None) -> str:
+        return DASH if x is None else f"{x * 100:.1f} %"
+
+    ci = f" [{acc.top1_ci95[0] * 100:.1f}, {acc.top1_ci95[1] * 100:.1f}]" if acc.top1_ci95 else ""
+    skipped = f", {acc.skipped} skipped" if acc.skipped else ""
+    return (
+        f"top-1 {pct(acc.top1)}{ci} · top-5 {pct(acc.top5)} · "
+        f"{acc.samples} samples{skipped} ({acc.dataset}, {acc.preprocess})"
+    )
 
 
 def _latency(s: Summary) -> str:

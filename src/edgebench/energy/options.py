@@ -1,0 +1,85 @@
+"""The bench command's energy options → RunSpec fields, validated in the parent (bad input: one Error line)."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from edgebench.errors import UsageError
+
+ROOT_ENV = "EDGEBENCH_SYSFS_ROOT"  # testing hook: read sensors under a fake /sys tree (documented)
+MAX_BASELINE_S = 60.0  # baseline + cool-down stay inside the executor's spawn allowance
+MAX_SAMPLE_HZ = 1000.0
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$")
+_UNIT_S = {"ms": 1e-3, "s": 1.0, None: 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str, flag: str) -> float:
+    """``10m`` / ``90s`` / ``1.5h`` / ``250ms`` / ``30`` (seconds) → seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise UsageError(f"{flag} {text!r} is not a duration", hint=f"e.g. {flag} 10m, {flag} 90s, {flag} 1h")
+    seconds = float(match.group(1)) * _UNIT_S[match.group(2)]
+    if not (0 < seconds <= 7 * 24 * 3600):
+        raise UsageError(f"{flag} must be between 0 and 7 days, got {text!r}", hint=f"e.g. {flag} 10m")
+    return seconds
+
+
+def energy_fields(
+    *,
+    energy: str,
+    power_cmd: str | None,
+    sample_hz: float,
+    idle_baseline: float,
+    cooldown: float | None,
+) -> dict[str, Any]:
+    """RunSpec keyword arguments for the energy options; raises UsageError naming the flag."""
+    from edgebench.energy.select import check_choice
+
+    check_choice(energy, power_cmd)
+    if not (math.isfinite(sample_hz) and 0 < sample_hz <= MAX_SAMPLE_HZ):
+        raise UsageError(
+            f"--sample-hz must be in (0, {MAX_SAMPLE_HZ:g}], got {sample_hz!r}", hint="e.g. --sample-hz 10"
+        )
+    if not (math.isfinite(idle_baseline) and 0 <= idle_baseline <= MAX_BASELINE_S):
+        raise UsageError(
+            f"--idle-baseline must be in [0, {MAX_BASELINE_S:g}] seconds, got {idle_baseline!r}",
+            hint="e.g. --idle-baseline 5",
+        )
+    if cooldown is not None and not (math.isfinite(cooldown) and 0 <= cooldown <= 50):
+        raise UsageError(f"--cooldown must be in [0, 50] °C, got {cooldown!r}", hint="e.g. --cooldown 3")
+    if energy == "off" and (power_cmd or idle_baseline or cooldown is not None):
+        raise UsageError("--power-cmd, --idle-baseline and --cooldown need --energy", hint="drop --energy off")
+    root = os.environ.get(ROOT_ENV) or "/"
+    fields: dict[str, Any] = dict(
+        energy=energy, energy_root=root, power_cmd=power_cmd, sample_hz=sample_hz, idle_baseline_s=idle_baseline
+    )
+    if cooldown is not None:
+        fields.update(cooldown_c=cooldown, cooldown_idle_c=idle_temperature(Path(root)))
+    return fields
+
+
+def soak_times(duration: str, min_time: float | None, max_time: float | None) -> tuple[float, float]:
+    """``--duration`` is a sustained run: exactly that long (no adaptive stop); refuses --min/--max-time."""
+    if min_time is not None or max_time is not None:
+        raise UsageError("--duration sets the run's length: drop --min-time/--max-time", hint="e.g. --duration 10m")
+    seconds = parse_duration(duration, "--duration")
+    return seconds, seconds
+
+
+def idle_temperature(root: Path) -> float | None:
+    """The hottest readable temperature now, before any job: the cool-down target's reference."""
+    from edgebench.collectors.thermal import ThermalCollector
+    from edgebench.energy.source import SensorUnavailable
+
+    source = ThermalCollector(root)
+    try:
+        channels = source.discover()
+    except SensorUnavailable:
+        return None
+    values = source.read()
+    temps = [values[c.key] for c in channels if c.kind == "temperature" and c.key in values]
+    return max(temps) if temps else None
