@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -124,3 +125,22 @@ def test_fixed_rate_refuses_a_virtual_clock() -> None:
     rule = StopRule(min_ns=1, max_ns=1, min_iters=1, target_ci=0)
     with pytest.raises(UsageError):
         paced_state(_Sleeper(), None, lambda: 0, rule, 10.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"sample_hz": 0.0}, "--sample-hz must be in"),
+        ({"sample_hz": float("nan")}, "--sample-hz must be in"),
+        ({"energy": "auto", "idle_baseline_s": -1.0}, "--idle-baseline must be in"),
+        ({"energy": "nope"}, "unknown --energy sensor 'nope'"),
+        ({"energy": "off", "power_cmd": "meter"}, "need --energy"),
+    ],
+)
+def test_energy_fields_are_refused_through_the_python_api_too(fields: dict[str, object], message: str) -> None:
+    from edgebench.engine.validate import validate_spec
+    from edgebench.records import RunSpec
+
+    spec = RunSpec(model="m.onnx", backend="fake", **fields)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=re.escape(message)):
+        validate_spec(spec)

@@ -6,9 +6,12 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgebench.errors import UsageError
+
+if TYPE_CHECKING:
+    from edgebench.records import RunSpec
 
 ROOT_ENV = "EDGEBENCH_SYSFS_ROOT"  # testing hook: read sensors under a fake /sys tree (documented)
 MAX_BASELINE_S = 60.0  # baseline + cool-down stay inside the executor's spawn allowance
@@ -36,23 +39,12 @@ def energy_fields(
     idle_baseline: float,
     cooldown: float | None,
 ) -> dict[str, Any]:
-    """RunSpec keyword arguments for the energy options; raises UsageError naming the flag."""
+    """RunSpec keyword arguments for the energy options (checked by :func:`check_spec` with the rest)."""
     from edgebench.energy.select import check_choice
 
     check_choice(energy, power_cmd)
-    if not (math.isfinite(sample_hz) and 0 < sample_hz <= MAX_SAMPLE_HZ):
-        raise UsageError(
-            f"--sample-hz must be in (0, {MAX_SAMPLE_HZ:g}], got {sample_hz!r}", hint="e.g. --sample-hz 10"
-        )
-    if not (math.isfinite(idle_baseline) and 0 <= idle_baseline <= MAX_BASELINE_S):
-        raise UsageError(
-            f"--idle-baseline must be in [0, {MAX_BASELINE_S:g}] seconds, got {idle_baseline!r}",
-            hint="e.g. --idle-baseline 5",
-        )
     if cooldown is not None and not (math.isfinite(cooldown) and 0 <= cooldown <= 50):
         raise UsageError(f"--cooldown must be in [0, 50] °C, got {cooldown!r}", hint="e.g. --cooldown 3")
-    if energy == "off" and (power_cmd or idle_baseline or cooldown is not None):
-        raise UsageError("--power-cmd, --idle-baseline and --cooldown need --energy", hint="drop --energy off")
     root = os.environ.get(ROOT_ENV) or "/"
     fields: dict[str, Any] = dict(
         energy=energy, energy_root=root, power_cmd=power_cmd, sample_hz=sample_hz, idle_baseline_s=idle_baseline
@@ -60,6 +52,27 @@ def energy_fields(
     if cooldown is not None:
         fields.update(cooldown_c=cooldown, cooldown_idle_c=idle_temperature(Path(root)))
     return fields
+
+
+def check_spec(spec: RunSpec) -> None:
+    """The energy fields of a spec, in the parent (engine.validate), so the Python API refuses them too."""
+    from edgebench.energy.select import check_choice
+
+    check_choice(spec.energy, spec.power_cmd)
+    if not (isinstance(spec.sample_hz, int | float) and math.isfinite(spec.sample_hz)) or not (
+        0 < spec.sample_hz <= MAX_SAMPLE_HZ
+    ):
+        raise UsageError(
+            f"--sample-hz must be in (0, {MAX_SAMPLE_HZ:g}], got {spec.sample_hz!r}", hint="e.g. --sample-hz 10"
+        )
+    baseline = spec.idle_baseline_s
+    if not (isinstance(baseline, int | float) and math.isfinite(baseline) and 0 <= baseline <= MAX_BASELINE_S):
+        raise UsageError(
+            f"--idle-baseline must be in [0, {MAX_BASELINE_S:g}] seconds, got {baseline!r}",
+            hint="e.g. --idle-baseline 5",
+        )
+    if spec.energy == "off" and (spec.power_cmd or baseline or spec.cooldown_c is not None):
+        raise UsageError("--power-cmd, --idle-baseline and --cooldown need --energy", hint="drop --energy off")
 
 
 def soak_times(duration: str, min_time: float | None, max_time: float | None) -> tuple[float, float]:

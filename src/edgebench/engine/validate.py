@@ -60,6 +60,9 @@ def validate_spec(spec: RunSpec, *, force: bool = False) -> RunSpec:
         _check_inputs_file(spec.inputs_file)
     for name in spec.collectors:
         registry.load("edgebench.collectors", name)
+    from edgebench.energy.options import check_spec as check_energy
+
+    check_energy(spec)
     return replace(
         spec,
         backend_options=_plugin_options("edgebench.backends", spec.backend, spec.backend_options),
