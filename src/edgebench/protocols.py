@@ -12,7 +12,9 @@ before any process is spawned, and hands the validated instance to the plugin.
 Optional Session capabilities are separate protocols, checked with ``isinstance``:
 :class:`Preparable` (device copies / IO binding outside the timed call), :class:`DeviceTimed`
 (a device timer such as CUDA events), :class:`Configured` (the effective configuration after
-load), :class:`VirtualClock` (simulated sessions only: the engine times with their clock).
+load), :class:`VirtualClock` (simulated sessions only: the engine times with their clock),
+:class:`Concurrent` (several inferences in flight on one loaded model: OpenVINO async infer requests;
+sessions without it are driven by a thread pool over ``run``, see scenarios/loadgen.py).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
     from pydantic import BaseModel
 
-    from edgebench.records import JSONValue, ModelInfo, RunRecord, RunSpec, Window
+    from edgebench.records import Artifact, JSONValue, ModelInfo, RunRecord, RunSpec, Window
 
 # A model dimension: a fixed size, a symbolic name ("batch"), or None when the model says nothing.
 Dim = int | str | None
@@ -104,6 +106,25 @@ class VirtualClock(Protocol):
     clock: Clock
 
 
+class InFlight(Protocol):
+    """Queries in flight on one session. ``submit`` must not block for long: ``done(tag, outputs, service_ns)``
+    is called from any thread when that inference has finished (``outputs`` is the exception if it failed;
+    ``service_ns`` is the inference's own time, queueing excluded)."""
+
+    def submit(self, tag: int, done: Callable[[int, Any, int], None]) -> None: ...
+
+    def arrangement(self) -> Mapping[str, JSONValue]: ...  # how work is spread (requests, streams, threads)
+
+    def close(self) -> None: ...  # waits for everything submitted
+
+
+@runtime_checkable
+class Concurrent(Protocol):
+    """Optional: the session runs ``workers`` inferences of ``feeds`` at once by its own means."""
+
+    def in_flight(self, feeds: Any, workers: int) -> InFlight: ...
+
+
 @runtime_checkable
 class Backend(Protocol):
     """A runtime. ``load`` translates every runtime exception into edgebench.errors."""
@@ -134,6 +155,7 @@ class ScenarioOutcome:
     stop_checks: int = 0
     device_latencies_ns: list[int] | None = None
     result: Mapping[str, JSONValue] | None = None  # scenario-specific figures (ScenarioResult.result)
+    artifacts: tuple[Artifact, ...] = ()  # files the scenario wrote under ScenarioContext.workdir (LoadGen logs)
 
 
 @runtime_checkable
@@ -167,6 +189,7 @@ class ScenarioContext:
     options: Any  # the scenario's validated Options instance
     window: MeasuredWindow
     device_timer: DeviceTimer | None = None
+    workdir: Path | None = None  # the job's temporary directory: files written here can become artifacts
 
 
 @dataclass(frozen=True)

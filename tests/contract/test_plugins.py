@@ -84,7 +84,10 @@ def test_backend_sessions_honour_the_session_protocol(name: str, tmp_path: Path)
 def test_scenarios_open_the_window_once_and_fill_the_outcome(name: str, tiny_onnx: Path) -> None:
     from tests.conftest import fake_spec, run_inline
 
-    options = {"calls": 5} if name == "fake" else {"tail": "none"}
+    options: dict[str, object] = {"calls": 5} if name == "fake" else {"tail": "none"}
+    if name in ("single_stream", "multi_stream", "server", "offline"):  # MLPerf LoadGen: its own options
+        pytest.importorskip("mlperf_loadgen")
+        options = {"min_duration_s": 0.05, "min_queries": 5, **({"target_qps": 200.0} if name == "server" else {})}
     rec = run_inline(fake_spec(tiny_onnx, scenario=name, scenario_options=options, min_iters=5))
     assert rec.status == "ok" and rec.scenario.name == name
     assert rec.measurements.window is not None and rec.measurements.latencies_ns

@@ -51,7 +51,7 @@ def test_list_piped_is_tsv_without_trailing_spaces(capsys: Capsys, monkeypatch: 
     assert [line.split("\t")[0] for line in lines] == [r.id for r in records[::-1]]
     assert all(len(line.split("\t")) == 10 for line in lines)
     assert all(line == line.rstrip() and "  " not in line for line in res.out.splitlines())
-    assert lines[0].split("\t")[8:] == ["single_stream", records[2].spec_hash]
+    assert lines[0].split("\t")[8:] == ["loop", records[2].spec_hash]
     assert res.err == ""  # nothing was left out, so no note
 
 

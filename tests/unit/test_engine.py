@@ -134,7 +134,7 @@ def test_phases_are_recorded(tiny_onnx: Path) -> None:
     assert m.load_time_s >= 0
     assert m.memory.peak_rss_bytes and m.memory.peak_rss_bytes >= (m.memory.rss_after_load_bytes or 0)
     assert "VmHWM" in m.memory.semantics
-    assert rec.executor == "inline" and rec.scenario.name == "single_stream"
+    assert rec.executor == "inline" and rec.scenario.name == "loop"
     assert rec.effective["distribution"] == "lognormal"
     assert rec.environment.captured_by == "worker" and rec.environment.pid
 
@@ -209,7 +209,7 @@ def test_plugin_options_are_typed_and_named_in_errors() -> None:
         validate_spec(RunSpec(model="m", backend="fake", backend_options={"sigma": -1}))
     with pytest.raises(UsageError, match=r"fake\.nope: unknown option"):
         validate_spec(RunSpec(model="m", backend="fake", backend_options={"nope": 1}))
-    with pytest.raises(UsageError, match=r"single_stream\.tail"):
+    with pytest.raises(UsageError, match=r"loop\.tail"):
         validate_spec(RunSpec(model="m", backend="fake", scenario_options={"tail": "p50"}))
     ok = validate_spec(RunSpec(model="m", backend="fake", backend_options={"real_time": "false", "sigma": "0.1"}))
     assert ok.backend_options["real_time"] is False and ok.backend_options["sigma"] == 0.1  # no bool("false")

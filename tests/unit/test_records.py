@@ -93,7 +93,7 @@ def test_v1_records_migrate_on_load() -> None:
     assert record.spec.max_input_bytes == v1["spec"]["backend_options"].get("max_input_bytes", 2 * 1024**3)
     assert "max_input_bytes" not in record.spec.backend_options
     assert record.summary.ci_method == v1["summary"]["ci_method"]  # the method it was computed with
-    assert record.scenario.name == "single_stream" and record.spec_hash
+    assert record.scenario.name == "loop" and record.spec_hash
     assert record_from_json(record_to_json(record)) == record  # and it round-trips as v2
 
 
@@ -115,3 +115,18 @@ def test_specs_are_hashable_and_spec_hash_is_stable(tiny_onnx: Path) -> None:
     assert len(spec_hash(a)) == 16 and a != b  # equal hashes of the measurement, different labels
     with pytest.raises(TypeError):
         a.shapes["in"] = (2, 3)  # type: ignore[index]
+
+
+def test_spec_hash_ignores_fields_at_their_default() -> None:
+    """A field added later with a behaviour-preserving default must not change old specs' hashes."""
+    import dataclasses
+
+    from edgebench.records import RunSpec, spec_hash
+
+    a = RunSpec(model="m", threads=1)
+    assert spec_hash(a) == spec_hash(dataclasses.replace(a, precision="fp32"))  # fp32 is the default
+    assert spec_hash(a) != spec_hash(dataclasses.replace(a, precision="fp16"))
+    # the canonical JSON of a default-only spec is empty: hashes do not depend on the field list
+    import hashlib
+
+    assert spec_hash(RunSpec(model="m")) == hashlib.sha256(b"{}").hexdigest()[:16]

@@ -83,7 +83,7 @@ def test_put_get_list_round_trip(tmp_path: Path) -> None:
     rows = store.rows(limit=2)
     assert [r.id for r in rows] == [recs[2].id, recs[1].id]
     assert recs[2].summary is not None and rows[0].latency_median_s == recs[2].summary.latency_median_s
-    assert rows[0].scenario == "single_stream" and rows[0].spec_hash == recs[2].spec_hash
+    assert rows[0].scenario == "loop" and rows[0].spec_hash == recs[2].spec_hash
     assert store.count() == 3 and store.rows(0) == []
 
 
@@ -95,7 +95,7 @@ def test_v2_columns_hold_sweep_and_tags(tmp_path: Path) -> None:
         row = con.execute("SELECT scenario, spec_hash, sweep_id, tags FROM runs").fetchone()
         plan = " ".join(r[3] for r in con.execute("EXPLAIN QUERY PLAN SELECT id FROM runs WHERE sweep_id = 'sw1'"))
         assert con.execute("PRAGMA user_version").fetchone()[0] == 2
-    assert row == ("single_stream", record.spec_hash, "sw1", '["int8", "pi5"]')
+    assert row == ("loop", record.spec_hash, "sw1", '["int8", "pi5"]')
     assert "USING INDEX runs_sweep" in plan  # a sweep's --resume query does not scan every record
 
 

@@ -8,6 +8,7 @@ are sugar for the same fields). The session reports what ORT actually uses after
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -142,6 +143,10 @@ def _session_options(ort: Any, spec: RunSpec, options: OrtOptions) -> Any:
     opts.log_severity_level = _LOG_SEVERITY[spec.runtime_log_level]
     if spec.threads is not None:
         opts.intra_op_num_threads = spec.threads
+    elif _workers(spec) > 1:
+        # several requests in flight on this one session (LoadGen server/offline/multi-stream): split
+        # the cores between them instead of letting every run() spin one thread per core
+        opts.intra_op_num_threads = max(1, (os.cpu_count() or 1) // _workers(spec))
     if options.inter_op_threads is not None:
         opts.inter_op_num_threads = options.inter_op_threads
     opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, _OPT_LEVELS[options.graph_optimization])
@@ -153,6 +158,12 @@ def _session_options(ort: Any, spec: RunSpec, options: OrtOptions) -> Any:
         except Exception as exc:
             raise BackendError(f"onnxruntime refused session config {key}={value!r}: {_first_line(exc)}") from exc
     return opts
+
+
+def _workers(spec: RunSpec) -> int:
+    """Inferences the scenario keeps in flight on one session (its ``workers`` option; 1 if it has none)."""
+    value = spec.scenario_options.get("workers", 1)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
 
 
 def _providers(ort: Any, requested: Sequence[str]) -> list[str]:

@@ -196,6 +196,13 @@ class OpenVinoSession:
             "properties": props,
         }
 
+    def in_flight(self, feeds: Any, workers: int) -> AsyncInFlight:
+        """protocols.Concurrent: ``workers`` infer requests of an AsyncInferQueue share the prepared inputs."""
+        request = feeds if feeds is self._request and feeds is not None else self.prepare(feeds)
+        inputs = [request.get_input_tensor(i) for i in range(len(self._names))]
+        streams = self._read_back().get("NUM_STREAMS")
+        return AsyncInFlight(self._compiled, inputs, workers, streams)
+
     def close(self) -> None:
         self._request = None
         self._compiled = None
@@ -214,6 +221,51 @@ class OpenVinoSession:
             except Exception:  # a device that does not report a property simply lacks it
                 continue
         return props
+
+
+class AsyncInFlight:
+    """Requests in flight on an AsyncInferQueue. ``submit`` only enqueues: a dispatcher thread feeds the
+    queue (``start_async`` blocks while every request is busy, which must not stall LoadGen's issuer)."""
+
+    def __init__(self, compiled: Any, inputs: list[Any], workers: int, streams: JSONValue) -> None:
+        import queue
+        import threading
+
+        import openvino
+
+        self._queue = openvino.AsyncInferQueue(compiled, workers)
+        self._queue.set_callback(self._finished)
+        self._inputs, self._workers, self._streams = inputs, workers, streams
+        self._outputs = len(compiled.outputs)
+        self._pending: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._dispatch, name="edgebench-ov-dispatch", daemon=True)
+        self._thread.start()
+
+    def submit(self, tag: int, done: Any) -> None:
+        self._pending.put((tag, done))
+
+    def _dispatch(self) -> None:
+        while (item := self._pending.get()) is not None:
+            try:
+                self._queue.start_async(self._inputs, item)
+            except Exception as exc:
+                item[1](item[0], BackendError(f"OpenVINO failed to start a request: {_last_line(exc)}"), 0)
+
+    def _finished(self, request: Any, item: Any) -> None:
+        tag, done = item
+        try:
+            outputs: Any = [request.get_output_tensor(i).data.copy() for i in range(self._outputs)]
+        except Exception as exc:
+            outputs = BackendError(f"OpenVINO failed to run the model: {_last_line(exc)}")
+        done(tag, outputs, int(request.latency * 1e6))  # InferRequest.latency is in milliseconds
+
+    def arrangement(self) -> dict[str, JSONValue]:
+        return {"kind": "openvino_async_infer_queue", "infer_requests": self._workers, "streams": self._streams}
+
+    def close(self) -> None:
+        self._pending.put(None)
+        self._thread.join()
+        self._queue.wait_all()
 
 
 class OpenVinoBackend:
@@ -244,6 +296,12 @@ class OpenVinoBackend:
         return {"openvino": str(_import_openvino().__version__)}
 
 
+def _workers(spec: RunSpec) -> int:
+    """Requests a LoadGen scenario keeps in flight (its ``workers`` option; 1 if it has none)."""
+    value = spec.scenario_options.get("workers", 1)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
+
+
 def _import_openvino() -> Any:
     return import_runtime("openvino", "pip install 'edgebench[openvino]'")
 
@@ -255,6 +313,8 @@ def _compile_config(spec: RunSpec, options: OpenVinoOptions) -> dict[str, Any]:
         config["PERFORMANCE_HINT"] = _PERFORMANCE_HINTS[options.performance_hint]
     if options.num_streams is not None:
         config["NUM_STREAMS"] = options.num_streams
+    elif _workers(spec) > 1:  # a LoadGen scenario keeps several requests in flight: one stream each
+        config["NUM_STREAMS"] = _workers(spec)
     if spec.threads is not None:
         config["INFERENCE_NUM_THREADS"] = spec.threads
     if options.pinning is not None:

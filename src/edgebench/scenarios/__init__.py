@@ -1,4 +1,4 @@
 """Scenarios decide *when* queries are issued (MLPerf LoadGen's split); entry-point group
-``edgebench.scenarios``. Built-in: ``single_stream`` (next query after the previous answer) and
-``fake`` (a deterministic issuer for tests). See docs/architecture.md for the planned LoadGen,
-concurrent and profiling scenarios' signatures."""
+``edgebench.scenarios``. Built-in: ``loop`` (the tight loop, ``--scenario none``, the default;
+code in single_stream.py), the MLPerf LoadGen scenarios ``single_stream``, ``multi_stream``,
+``server``, ``offline`` (loadgen*.py, docs/scenarios.md) and ``fake`` (a deterministic issuer for tests)."""

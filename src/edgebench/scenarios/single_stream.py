@@ -35,6 +35,13 @@ class Options(BaseModel):
         "p99",
         description="extend the run (within --max-time) until this percentile has an MLPerf early-stopping bound",
     )
+    rate_hz: float | None = Field(
+        None,
+        gt=0,
+        le=100_000,
+        allow_inf_nan=False,
+        description="issue calls at this fixed rate, waiting outside the timed region (for external power meters)",
+    )
 
 
 def tail_samples(tail: str, processes: int) -> int:
@@ -62,7 +69,13 @@ class SingleStream:
             target_ci=spec.target_ci,
         )
         ctx.window.open()
-        loop = steady_state(session, feeds, clock, rule, cpu_clock=_cpu_clock(ctx), timer=ctx.device_timer)
+        if ctx.options.rate_hz is None:
+            loop: Any = steady_state(session, feeds, clock, rule, cpu_clock=_cpu_clock(ctx), timer=ctx.device_timer)
+        else:  # fixed-rate issue (energy at a known load): edgebench.energy.paced
+            from edgebench.energy.paced import paced_state
+
+            run = _timed_run(session, ctx.device_timer)
+            loop = paced_state(session, feeds, clock, rule, ctx.options.rate_hz, run)
         window = ctx.window.close()
         return ScenarioOutcome(
             latencies_ns=loop.latencies_ns,
@@ -75,7 +88,11 @@ class SingleStream:
             outputs=outputs,
             stop_checks=loop.checks,
             device_latencies_ns=ctx.device_timer.collect() if ctx.device_timer else None,
-            result={"tail": ctx.options.tail, "min_iters_effective": rule.min_iters},
+            result={
+                "tail": ctx.options.tail,
+                "min_iters_effective": rule.min_iters,
+                **(loop.result(ctx.options.rate_hz) if ctx.options.rate_hz is not None else {}),
+            },
         )
 
 

@@ -1,0 +1,58 @@
+"""CLI sugar for LoadGen scenario options: ``--target-qps 50 --latency-bound 15ms`` become
+``target_qps=50, latency_bound_s=0.015``. Each scenario's Options then validates them, so a flag a
+scenario does not take fails with that scenario's name and field (``offline.target_qps: unknown option``)."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from edgebench.errors import UsageError
+
+_UNITS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "min": 60.0}
+_DURATION = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[a-zµ]*)\s*$")
+
+
+def parse_duration(text: str, flag: str) -> float:
+    """``15ms``, ``0.5s``, ``10`` (seconds), ``250us`` → seconds."""
+    match = _DURATION.match(text)
+    unit = match["unit"] if match else ""
+    if not match or unit not in _UNITS:
+        raise UsageError(f"bad {flag} {text!r}", hint=f"a duration such as {flag} 15ms, 0.5s or 10 (seconds)")
+    seconds = float(match["value"]) * _UNITS[unit]
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise UsageError(f"{flag} must be a positive duration, got {text!r}", hint=f"e.g. {flag} 15ms")
+    return seconds
+
+
+def scenario_sugar(
+    *,
+    target_qps: float | None,
+    latency_bound: str | None,
+    min_duration: str | None,
+    min_queries: int | None,
+    samples_per_query: int | None,
+    accuracy_mode: bool,
+) -> dict[str, Any]:
+    """The given flags as scenario option fields (absent flags are left out)."""
+    given: dict[str, Any] = {
+        "target_qps": target_qps,
+        "latency_bound_s": parse_duration(latency_bound, "--latency-bound") if latency_bound else None,
+        "min_duration_s": parse_duration(min_duration, "--min-duration") if min_duration else None,
+        "min_queries": min_queries,
+        "samples_per_query": samples_per_query,
+        "accuracy_mode": True if accuracy_mode else None,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def merge(pairs: dict[str, Any], sugar: dict[str, Any]) -> dict[str, Any]:
+    """--scenario-option pairs plus the flags; the same field given both ways is ambiguous."""
+    both = sorted(set(pairs) & set(sugar))
+    if both:
+        raise UsageError(
+            f"scenario option {', '.join(both)} given both as a flag and as --scenario-option",
+            hint="give each option once",
+        )
+    return {**pairs, **sugar}
