@@ -91,4 +91,24 @@ class ExportedProgramFormat:
         return [path]
 
 
-_OTHER_SUFFIXES = frozenset({".tflite", ".xml", ".bin", ".pt", ".pth", ".pt2", ".pb", ".json", ".txt"})
+class PyFactoryFormat:
+    """A reference to Python code: ``module.path:factory`` returning a ``torch.nn.Module``.
+
+    It is not a model file but a small JSON file written by :mod:`edgebench.zoo.resolve` (suffix
+    ``.pyref``) naming the module, the factory and the content identity of what it built, so that
+    hashing, jobs and executors handle it like any other model file. Loading it imports and runs the
+    user's code (that is what the user asked for); only the torch backend and the converters load it.
+    """
+
+    name = "pyfactory"
+    suffixes = (".pyref",)
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        return path.suffix.lower() == ".pyref" and head.startswith(PYREF_MAGIC)
+
+    def files(self, path: Path) -> list[Path]:
+        return [path]
+
+
+PYREF_MAGIC = b'{"edgebench_pyref": 1'
+_OTHER_SUFFIXES = frozenset({".tflite", ".xml", ".bin", ".pt", ".pth", ".pt2", ".pb", ".json", ".txt", ".pyref"})

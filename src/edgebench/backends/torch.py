@@ -1,4 +1,5 @@
-"""PyTorch backend: TorchScript (.pt/.pth) and ExportedProgram (.pt2), eager or torch.compile, CPU or CUDA.
+"""PyTorch backend: TorchScript (.pt/.pth), ExportedProgram (.pt2) and ``module.path:factory`` references
+(an eager ``nn.Module``, format ``pyfactory``), eager or torch.compile, CPU or CUDA.
 
 torch is imported only inside ``load`` (rule 5). Options: :class:`TorchOptions`
 (``--backend-option KEY=VALUE``). ``--threads`` → ``torch.set_num_threads``; ``--precision fp16|bf16``
@@ -19,6 +20,9 @@ TorchScript types (no arbitrary Python globals) and has no ``weights_only`` flag
 unpickles some payloads with ``torch.load(weights_only=False)`` and opaque constants with
 ``pickle.loads``; :func:`_load_exported` forces ``weights_only=True`` on every ``torch.load`` it makes
 and refuses archives holding opaque pickled objects, so loading a model never executes its code.
+A factory reference is different by design: the user names Python code, and loading it imports that
+module and calls the factory (:func:`edgebench.zoo.resolve.load_ref_module`, which also checks the
+state_dict still hashes to the identity recorded when the reference was resolved).
 """
 
 from __future__ import annotations
@@ -54,7 +58,9 @@ class TorchOptions(BaseModel):
     model_config = strict_config()
 
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?)$", description="cpu, cuda or cuda:N")
-    compile: bool = Field(False, description="torch.compile the module (ExportedProgram only; first call compiles)")
+    compile: bool = Field(
+        False, description="torch.compile the module (ExportedProgram or factory, not TorchScript; first call compiles)"
+    )
     compile_mode: Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"] = Field(
         "default", description="torch.compile mode"
     )
@@ -231,7 +237,7 @@ class _LoadContext:
 
 class TorchBackend:
     name = "torch"
-    formats = ("torchscript", "exported_program")
+    formats = ("torchscript", "exported_program", "pyfactory")
     precisions = ("fp32", "fp16", "bf16")
     Options = TorchOptions
 
@@ -240,15 +246,17 @@ class TorchBackend:
         device = _device(torch, options.device)
         _set_threads(torch, spec.threads, options.interop_threads)
         torch.backends.cudnn.benchmark = options.cudnn_benchmark
-        fmt = "exported_program" if model_path.suffix.lower() == ".pt2" else "torchscript"
+        fmt = _SUFFIX_FORMATS.get(model_path.suffix.lower(), "torchscript")
         if options.compile and fmt == "torchscript":
             raise UsageError(
-                "compile=true needs an ExportedProgram: torch.compile cannot compile TorchScript",
+                "compile=true needs an ExportedProgram or a module:factory: torch.compile cannot compile TorchScript",
                 hint="save the model with torch.export.save(...) as .pt2, or drop compile",
             )
         ctx = _LoadContext(torch, options, device, spec.precision, fmt)
         if fmt == "exported_program":
             module, io = _load_exported(torch, model_path, device)
+        elif fmt == "pyfactory":
+            module, io = _load_factory(model_path, device)
         else:
             module, io = _load_torchscript(torch, model_path, device)
         module = _configure(module, ctx)
@@ -261,6 +269,26 @@ class TorchBackend:
         if torch.version.cuda:
             out["cuda"] = str(torch.version.cuda)
         return out
+
+
+_SUFFIX_FORMATS = {".pt2": "exported_program", ".pyref": "pyfactory"}
+
+
+def load_module(model_path: Path, device: str = "cpu") -> tuple[Any, list[IOSpec], str]:
+    """The eager-callable module of a torch model file, its inputs and its format (for the converters).
+
+    Same loaders, same safety rules as :meth:`TorchBackend.load`; no options, threads or precision.
+    """
+    torch = _import_torch()
+    fmt = _SUFFIX_FORMATS.get(model_path.suffix.lower(), "torchscript")
+    dev = torch.device(device)
+    if fmt == "exported_program":
+        module, io = _load_exported(torch, model_path, dev)
+    elif fmt == "pyfactory":
+        module, io = _load_factory(model_path, dev)
+    else:
+        module, io = _load_torchscript(torch, model_path, dev)
+    return module, io[0], fmt
 
 
 def _import_torch() -> Any:
@@ -360,6 +388,27 @@ def _load_exported(torch: Any, path: Path, device: Any) -> tuple[Any, tuple[list
             hint="save it with torch.export.save(torch.export.export(model, args), path) with this torch version",
         ) from exc
     return module, _exported_io(program)
+
+
+def _load_factory(path: Path, device: Any) -> tuple[Any, tuple[list[IOSpec], list[IOSpec]]]:
+    """Import and call the factory a ``.pyref`` names; inputs from the reference, else forward's signature."""
+    import inspect
+
+    from edgebench.zoo.resolve import load_ref_module
+
+    module, ref = load_ref_module(path)
+    try:
+        module = module.to(device)
+    except Exception as exc:
+        raise BackendError(f"moving {ref.reference} to {device} failed: {_first_line(exc)}") from exc
+    if ref.inputs:
+        inputs = [IOSpec(name, dtype, tuple(shape)) for name, dtype, shape in ref.inputs]
+    else:  # no recorded shapes: the engine asks for --shape, as for TorchScript
+        params = inspect.signature(module.forward).parameters.values()
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        required = [p for p in params if p.default is p.empty and p.kind in positional]
+        inputs = [IOSpec(p.name, "float32", None) for p in required]
+    return module, (inputs, [IOSpec("output", "float32", None)])
 
 
 def _refuse_opaque_pickles(path: Path) -> None:

