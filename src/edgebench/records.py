@@ -68,10 +68,19 @@ class RunSpec:
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES
     runtime_log_level: Literal["verbose", "info", "warning", "error", "fatal"] = "error"
     precision: Literal["fp32", "fp16", "bf16"] = "fp32"  # execution precision the runtime is asked for
-    scenario: str = "single_stream"
+    scenario: str = "loop"  # the tight loop; single_stream/multi_stream/server/offline are LoadGen's
     scenario_options: FrozenMap[str, JSONValue] = EMPTY
     backend_options: FrozenMap[str, JSONValue] = EMPTY  # the backend's typed Options, dumped
     collectors: tuple[str, ...] = ()  # extra collector plugins bracketing the measured window
+    # --- energy issue (docs/energy.md): a sidecar sampler around the window; "off" starts nothing ---
+    energy: str = "off"  # "off" | "auto" | a sensor collector name (rapl, nvml, jetson, rpi, external)
+    energy_root: str = "/"  # sysfs root the sensors are read under (a fake tree in tests)
+    power_cmd: str | None = None  # external meter: a command printing "timestamp,watts" lines
+    sample_hz: float = 10.0
+    idle_baseline_s: float = 0.0  # idle power measured this long before the run, then subtracted
+    soak: bool = False  # sustained run: per-minute timeline of throughput, temperature, clock
+    cooldown_c: float | None = None  # wait before the run until within this many °C of cooldown_idle_c
+    cooldown_idle_c: float | None = None  # idle temperature the controller read before the first job
     tags: tuple[str, ...] = ()
     sweep_id: str | None = None
 
@@ -91,10 +100,24 @@ def spec_hash(spec: RunSpec) -> str:
 
     Covers every field except ``model`` (a name), ``model_path`` (host-specific), ``tags`` and
     ``sweep_id`` (labels); the model enters through ``model_sha256``. Sweeps key jobs by it (--resume).
+    Fields at their default are left out, so a release that adds a field (with a default that keeps
+    the old behaviour) keeps the hashes of everything measured before it.
     """
-    data = {k: v for k, v in to_jsonable(spec).items() if k not in _SPEC_HASH_EXCLUDES}
+    defaults = _spec_defaults()
+    data = {
+        k: v
+        for k, v in to_jsonable(spec).items()
+        if k not in _SPEC_HASH_EXCLUDES and (k not in defaults or v != defaults[k])
+    }
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+@cache
+def _spec_defaults() -> dict[str, Any]:
+    """Every RunSpec field's default, as JSON (``model`` has none; it is excluded from the hash anyway)."""
+    defaults: dict[str, Any] = to_jsonable(RunSpec(model=""))
+    return defaults
 
 
 @dataclass(frozen=True)
@@ -324,6 +347,47 @@ class EnergyReading:
     mean_power_w: float | None = None
     duration_s: float | None = None
     reason: str | None = None  # why absent (no sensor, permission denied, …)
+    # --- energy issue: how it was measured and how sure we are (docs/energy.md) ---
+    role: Literal["total", "component"] = "total"  # component: part of a total (core ⊂ package): never add
+    method: str | None = None  # "counter" (cumulative energy register) | "power_integration" (trapezoid)
+    energy_uncertainty_j: float | None = None  # expanded uncertainty (k=2, ≈95 %) of energy_j
+    peak_power_w: float | None = None
+    samples: int = 0  # sidecar samples inside the window
+    update_interval_s: float | None = None  # how often the sensor itself refreshes
+    resolution: float | None = None  # counter step (J) or power step (W)
+    baseline_power_w: float | None = None  # idle power measured before the run
+    baseline_power_uncertainty_w: float | None = None  # k=2, from the idle samples' spread
+    net_energy_j: float | None = None  # energy_j − baseline power × duration
+    net_energy_uncertainty_j: float | None = None
+    fix: str | None = None  # what to do when absent (permission denied: the chmod / udev rule)
+
+
+@dataclass(frozen=True)
+class ThrottleInfo:
+    """Why the run looks throttled (empty ``reasons``: no evidence), with what to do."""
+
+    reasons: tuple[str, ...] = ()
+    advice: str | None = None
+    frequency_drop_pct: float | None = None  # largest drop, first → last third of the window
+    max_temperature_c: float | None = None
+    trip_point_c: float | None = None  # lowest trip point of the zone that crossed it
+    pi_throttled_before: int | None = None  # vcgencmd get_throttled bitmask before / after
+    pi_throttled_after: int | None = None
+    nvml_reasons: tuple[str, ...] = ()
+    throughput_drift_pct: float | None = None  # last third vs first third (negative: slower)
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    """One bucket of a sustained (soak) run: per-minute by default."""
+
+    start_s: float  # from the window's start
+    duration_s: float
+    inferences: int
+    throughput_ips: float | None
+    temperature_c: float | None = None  # hottest sensor, mean over the bucket
+    frequency_hz: float | None = None  # mean of the first frequency channel
+    power_w: float | None = None  # primary sensor
 
 
 @dataclass(frozen=True)
@@ -333,6 +397,31 @@ class Energy:
     efficiency_gops_per_w: float | None = None
     temperature_c: FrozenMap[str, float] = EMPTY
     throttled: bool | None = None
+    # --- energy issue: null figures + reason when there is no sensor; never an estimate ---
+    energy_unavailable_reason: str | None = None
+    sensor: str | None = None  # the primary reading the per-inference figures come from
+    domain: str | None = None
+    basis: Literal["net", "gross"] | None = None  # energy_per_inference_j is net of idle when a baseline exists
+    energy_per_inference_uncertainty_j: float | None = None  # k=2
+    gross_energy_per_inference_j: float | None = None
+    net_energy_per_inference_j: float | None = None
+    inferences: int | None = None  # batch items in the window
+    inferences_per_j: float | None = None
+    mean_power_w: float | None = None
+    peak_power_w: float | None = None
+    baseline_s: float | None = None
+    baseline_power_w: float | None = None
+    sample_hz: float | None = None
+    window_s: float | None = None
+    ops_per_inference: float | None = None  # 2 × MACs (record.analysis)
+    ops_definition: str = "GOPS = 2 ops per MAC (MACs from edgebench.analysis) / 1e9"
+    uncertainty_method: str = (
+        "k=2 expanded: counter resolution and update interval at both window ends, interpolation to the "
+        "window ends, sampling error of integrated power, idle-baseline standard error (docs/energy.md)"
+    )
+    throttle: ThrottleInfo | None = None
+    timeline: tuple[TimelinePoint, ...] = ()
+    temperature_start_c: FrozenMap[str, float] = EMPTY
 
 
 @dataclass(frozen=True)
@@ -345,6 +434,13 @@ class Accuracy:
     top1_ci95: tuple[float, float] | None = None
     labels: str | None = None
     skipped: int = 0
+    # [accuracy] additions (docs/accuracy.md): counts so any interval can be recomputed, the data's identity
+    top5_ci95: tuple[float, float] | None = None  # Wilson 95%
+    top1_correct: int | None = None
+    top5_correct: int | None = None
+    dataset_sha256: str | None = None  # names, targets and bytes of every sample evaluated
+    classes: int | None = None  # the model's output classes
+    metrics: FrozenMap[str, JSONValue] = EMPTY  # custom --metric hook results
 
 
 @dataclass(frozen=True)
@@ -414,6 +510,7 @@ def record_from_dict(data: dict[str, Any]) -> RunRecord:
         )
     if version == 1:
         data = _migrate_v1(data)
+    data = _rename_tight_loop(data)
     from pydantic import ValidationError
 
     try:
@@ -441,9 +538,27 @@ def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
     out["executor"] = "inline" if inline else "local"
     out["schema_version"] = SCHEMA_VERSION
     if out.get("status") == "ok":
-        out.setdefault("scenario", {"name": "single_stream"})
+        out.setdefault("scenario", {"name": "loop"})
     if out.get("environment"):
         out["environment"].setdefault("captured_by", "worker" if out.get("status") == "ok" else "controller")
+    return out
+
+
+def _rename_tight_loop(data: dict[str, Any]) -> dict[str, Any]:
+    """Before LoadGen arrived, ``single_stream`` named the tight loop (now ``loop``); read such records as ``loop``.
+
+    LoadGen's single_stream always stores its validated options, which include ``min_duration_s``;
+    the tight loop's never do. A record without a scenario name (v1) ran the loop too.
+    """
+    spec = data.get("spec")
+    if not isinstance(spec, dict) or spec.get("scenario", "single_stream") != "single_stream":
+        return data
+    if "min_duration_s" in (spec.get("scenario_options") or {}):
+        return data
+    out = copy.deepcopy(data)
+    out["spec"]["scenario"] = "loop"
+    if isinstance(out.get("scenario"), dict) and out["scenario"].get("name") == "single_stream":
+        out["scenario"]["name"] = "loop"
     return out
 
 

@@ -25,12 +25,13 @@ GROUPS = (
     "edgebench.stores",
     "edgebench.analyzers",
     "edgebench.formats",
+    "edgebench.datasets",
+    "edgebench.converters",
 )
 
 # Names users will try before the plugin exists or is installed: tell them what to install.
 PLANNED: dict[str, str] = {
     "tensorrt": "TensorRT",
-    "loadgen": "MLPerf LoadGen",
     "ssh": "SSH",
     "ray": "Ray",
 }
@@ -42,6 +43,13 @@ ALIASES: dict[str, str] = {
     "pytorch": "torch",
     "ort": "onnxruntime",
     "ov": "openvino",
+    # scenarios: the CLI spells LoadGen's scenarios with dashes; "none" is the tight loop
+    "none": "loop",
+    "tight-loop": "loop",
+    "single-stream": "single_stream",
+    "singlestream": "single_stream",
+    "multi-stream": "multi_stream",
+    "multistream": "multi_stream",
 }
 
 # member name → number of positional parameters after self; None = a data attribute
@@ -53,9 +61,19 @@ _METHODS: dict[str, dict[str, int]] = {
     "edgebench.stores": {"put": 1, "get": 1, "list": 0},
     "edgebench.analyzers": {"analyze": 1},
     "edgebench.formats": {"detect": 2, "files": 1},
+    "edgebench.datasets": {"detect": 1, "open": 2},
+    "edgebench.converters": {"tool": 0, "convert": 3},
 }
 _NAMED = frozenset(
-    {"edgebench.backends", "edgebench.scenarios", "edgebench.executors", "edgebench.collectors", "edgebench.formats"}
+    {
+        "edgebench.backends",
+        "edgebench.scenarios",
+        "edgebench.executors",
+        "edgebench.collectors",
+        "edgebench.formats",
+        "edgebench.datasets",
+        "edgebench.converters",
+    }
 )
 _WITH_OPTIONS = frozenset({"edgebench.backends", "edgebench.scenarios"})
 
@@ -75,6 +93,14 @@ def names(group: str) -> list[str]:
     """Registered plugin names of a group, sorted; ``fake`` plugins are listed last."""
     found = sorted(_entry_points(group))
     return [n for n in found if n != "fake"] + [n for n in found if n == "fake"]
+
+
+def canonical(group: str, name: str) -> str:
+    """The registered name for ``name``: itself, or the plugin an alias stands for (``none`` → ``loop``)."""
+    eps = _entry_points(group)
+    if name not in eps and ALIASES.get(name) in eps:
+        return ALIASES[name]
+    return name
 
 
 def distribution(group: str, name: str) -> str | None:

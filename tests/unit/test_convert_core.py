@@ -120,9 +120,16 @@ def test_broken_converter_plugin_is_named(monkeypatch: pytest.MonkeyPatch) -> No
         def load(self) -> type:
             return Broken
 
-    monkeypatch.setattr(conv, "_entry_points", lambda: {"broken": EntryPoint()})
-    with pytest.raises(PluginError, match=r"converter 'broken'.*missing sources"):
-        get_converter("broken")
+    from edgebench import registry
+
+    fake = {"broken": EntryPoint()}
+    monkeypatch.setattr(registry, "_entry_points", lambda group: fake if group == conv.GROUP else {})
+    registry.load.cache_clear()
+    try:
+        with pytest.raises(PluginError, match=r"'broken' in edgebench.converters breaks its contract"):
+            get_converter("broken")
+    finally:
+        registry.load.cache_clear()
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,22 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from edgebench.cli import analyze, backends, bench, platform, results, zoo
+from edgebench.cli import (
+    analyze,
+    backends,
+    bench,
+    compare,
+    convert,
+    energy,
+    eval,
+    platform,
+    predict,
+    report,
+    results,
+    schema,
+    sweep,
+    zoo,
+)
 from edgebench.cli._common import fail
 from edgebench.errors import EdgebenchError
 
@@ -42,7 +57,22 @@ def _root(
     """Benchmark, analyze and characterize AI models on edge hardware."""
 
 
-for _module in (bench, analyze, platform, zoo, results, backends):
+for _module in (
+    bench,
+    analyze,
+    platform,
+    zoo,
+    results,
+    backends,
+    sweep,
+    compare,
+    schema,
+    report,
+    eval,
+    predict,
+    convert,
+    energy,
+):
     _module.register(app)
 
 

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 _RUN = "Run options (same names across backends)"
 _ORT = "ONNX Runtime options (sugar for --backend-option)"
+_EN = "Energy, power and thermal (docs/energy.md)"
+_LG = "MLPerf LoadGen scenarios (sugar for --scenario-option)"
 DEFAULT_MODEL = "efficientnet-lite0"
 # Defaults sized so that the default `bench` (3 processes) stays under ~15 s on a 2-core machine.
 DEFAULT_WARMUP_S, DEFAULT_MIN_TIME_S, DEFAULT_MAX_TIME_S, DEFAULT_PROCESSES = 0.5, 1.0, 3.0, 3
@@ -47,6 +49,17 @@ def bench(
     ] = None,
     inputs: Annotated[
         Path | None, typer.Option(help="Real inputs: .npy (one input) or .npz (by name).", rich_help_panel=_RUN)
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="Real data (folder, list file, .npz, digits, builtin): time a real sample, attach accuracy.",
+            rich_help_panel=_RUN,
+        ),
+    ] = None,
+    preprocess: Annotated[
+        str | None,
+        typer.Option(help="Preprocessing preset for --data (tf|torch|unit|minus1-1|raw-uint8).", rich_help_panel=_RUN),
     ] = None,
     warmup_time: Annotated[
         float, typer.Option(help="Warm-up seconds per process (time-based, ≥ 1 call).", rich_help_panel=_RUN)
@@ -84,10 +97,37 @@ def bench(
     inline: Annotated[
         bool, typer.Option(help="Same as --executor inline (debugging; no isolation).", rich_help_panel=_RUN)
     ] = False,
-    scenario: Annotated[str, typer.Option(help="Load pattern plugin.", rich_help_panel=_RUN)] = "single_stream",
+    scenario: Annotated[
+        str,
+        typer.Option(
+            help="Load pattern: none (tight loop) | single-stream | multi-stream | server | offline (MLPerf LoadGen).",
+            rich_help_panel=_RUN,
+        ),
+    ] = "loop",
     scenario_option: Annotated[
         list[str] | None, typer.Option(help="Scenario option KEY=VALUE (repeatable).", rich_help_panel=_RUN)
     ] = None,
+    target_qps: Annotated[
+        float | None, typer.Option(help="Server: Poisson arrival rate (queries/s).", rich_help_panel=_LG)
+    ] = None,
+    latency_bound: Annotated[
+        str | None, typer.Option(help="Server: p99 latency bound, e.g. 15ms.", rich_help_panel=_LG)
+    ] = None,
+    min_duration: Annotated[
+        str | None, typer.Option(help="LoadGen minimum duration, e.g. 10s [default: 10s].", rich_help_panel=_LG)
+    ] = None,
+    min_queries: Annotated[
+        int | None, typer.Option(help="LoadGen minimum query count [default: 100].", rich_help_panel=_LG)
+    ] = None,
+    samples_per_query: Annotated[
+        int | None, typer.Option(help="Multi-stream: samples per query [default: 8].", rich_help_panel=_LG)
+    ] = None,
+    accuracy_mode: Annotated[
+        bool, typer.Option(help="LoadGen AccuracyOnly mode (every sample once).", rich_help_panel=_LG)
+    ] = False,
+    find_peak: Annotated[
+        bool, typer.Option(help="Server: search the highest QPS whose p99 meets the bound.", rich_help_panel=_LG)
+    ] = False,
     backend_option: Annotated[
         list[str] | None,
         typer.Option(help="Backend option KEY=VALUE (repeatable; see `edgebench backends`).", rich_help_panel=_RUN),
@@ -106,6 +146,23 @@ def bench(
     collector: Annotated[
         list[str] | None,
         typer.Option(help="Extra collector plugin around the measured window (repeatable).", rich_help_panel=_RUN),
+    ] = None,
+    energy: Annotated[
+        str,
+        typer.Option(help="Energy sensor: auto | off | rapl | nvml | jetson | rpi | external.", rich_help_panel=_EN),
+    ] = "auto",
+    power_cmd: Annotated[
+        str | None, typer.Option(help="External meter command printing 'timestamp,watts' lines.", rich_help_panel=_EN)
+    ] = None,
+    sample_hz: Annotated[float, typer.Option(help="Sensor sampling rate of the sidecar.", rich_help_panel=_EN)] = 10.0,
+    idle_baseline: Annotated[
+        float, typer.Option(help="Seconds of idle power measured first and subtracted (net).", rich_help_panel=_EN)
+    ] = 0.0,
+    duration: Annotated[
+        str | None, typer.Option(help="Sustained (soak) run of exactly this long, e.g. 10m.", rich_help_panel=_EN)
+    ] = None,
+    cooldown: Annotated[
+        float | None, typer.Option(help="Before each run, wait until within this many °C of idle.", rich_help_panel=_EN)
     ] = None,
     ep: Annotated[
         list[str] | None, typer.Option(help="Execution provider (repeatable, in priority order).", rich_help_panel=_ORT)
@@ -136,16 +193,18 @@ def bench(
     json_out: Annotated[bool, typer.Option("--json", help="Print the RunRecord(s) as JSON on stdout.")] = False,
 ) -> None:
     """Benchmark MODEL (default: the embedded EfficientNet-Lite0) and store the record."""
+    from edgebench.energy.options import energy_fields, soak_times
     from edgebench.engine.bench import run_variants
     from edgebench.errors import MeasurementError
     from edgebench.options import parse_pairs
+    from edgebench.scenarios import sugar
 
     # repeatable and comma-separated: --backend onnxruntime,openvino --backend litert
     backends = [b.strip() for value in (backend or ["onnxruntime"]) for b in value.split(",") if b.strip()]
     ort = _ort_sugar(ep, inter_op_threads, graph_opt, execution_mode, session_config, arena)
     if ort and any(b != "onnxruntime" for b in backends):
         raise _refuse_sugar(ort, backends)
-    min_s, max_s = _durations(min_time, max_time)
+    min_s, max_s = _durations(min_time, max_time) if duration is None else soak_times(duration, min_time, max_time)
     common: dict[str, Any] = dict(
         threads=threads,
         batch=batch,
@@ -162,13 +221,36 @@ def bench(
         max_input_bytes=_input_bytes(max_input_mb),
         runtime_log_level=_log_level(runtime_log_level),
         precision=precision,
-        scenario=scenario,
-        scenario_options=parse_pairs(scenario_option, "--scenario-option"),
+        scenario=_scenario_name(scenario),
+        scenario_options=sugar.merge(
+            parse_pairs(scenario_option, "--scenario-option"),
+            sugar.scenario_sugar(
+                target_qps=target_qps,
+                latency_bound=latency_bound,
+                min_duration=min_duration,
+                min_queries=min_queries,
+                samples_per_query=samples_per_query,
+                accuracy_mode=accuracy_mode,
+            ),
+        ),
         collectors=tuple(collector or ()),
         tags=tuple(tag or ()),
     )
+    common.update(
+        energy_fields(
+            energy=energy, power_cmd=power_cmd, sample_hz=sample_hz, idle_baseline=idle_baseline, cooldown=cooldown
+        )
+    )
+    if duration is not None:  # a soak: exactly --duration long, one process unless asked otherwise
+        common.update(soak=True, target_ci=0.0, processes=1 if processes == DEFAULT_PROCESSES else processes)
     specs = _variants(models or [DEFAULT_MODEL], backends, common, parse_pairs(backend_option, "--backend-option"), ort)
     results = (lambda: _open_store(db)) if store else None
+    plan = _data_plan(specs, data, preprocess, cache_dir)  # [accuracy]: real inputs + accuracy block
+    if plan is not None:
+        specs, results = plan.specs, plan.store(results)
+    if find_peak:
+        _find_peak(specs, results, cache_dir, dynamic_batch, "inline" if inline else executor, force, json_out)
+        return
     comparison = run_variants(
         specs,
         store=results,
@@ -178,6 +260,8 @@ def bench(
         force=force,
         progress=None if json_out else _progress,
     )
+    if plan is not None:
+        comparison = plan.comparison(comparison)
     _print(comparison, json_out)
     failed = [r for r in comparison.records if r.status != "ok"]
     if failed:
@@ -188,6 +272,65 @@ def bench(
             + ("; " if err and err.hint else "")
             + "the failed run is stored; rerun with --executor inline to debug",
         )
+
+
+def _scenario_name(name: str) -> str:
+    from edgebench import registry
+
+    return registry.canonical("edgebench.scenarios", name)
+
+
+def _find_peak(
+    specs: list[RunSpec],
+    store: Any,
+    cache_dir: Path | None,
+    dynamic_batch: bool,
+    executor: str,
+    force: bool,
+    json_out: bool,
+) -> None:
+    """Each step is one stored record; the search itself is printed (or its JSON with every record)."""
+    from edgebench.engine.bench import run_variants
+    from edgebench.engine.peak import find_peak, peak_to_dict, render_peak
+    from edgebench.errors import UsageError
+    from edgebench.records import RunRecord, record_to_dict
+
+    if len(specs) != 1:
+        raise UsageError("--find-peak searches one model on one backend", hint="give one MODEL and one --backend")
+
+    def run(spec: RunSpec) -> RunRecord:  # the store factory is opened by each step, after its validation
+        progress = None if json_out else _progress
+        return run_variants(
+            [spec],
+            store=store,
+            cache_dir=cache_dir,
+            dynamic_batch=dynamic_batch,
+            executor=executor,
+            force=force,
+            progress=progress,
+        ).records[0]
+
+    peak = find_peak(specs[0], run)
+    if json_out:
+        import json
+
+        print(json.dumps({**peak_to_dict(peak), "records": [record_to_dict(r) for r in peak.records]}, indent=2))
+        return
+    from rich.text import Text
+
+    emit(Text(render_peak(peak)), *[Text(f"Record {r.id}", style="dim") for r in peak.records])
+
+
+def _data_plan(specs: list[RunSpec], data: str | None, preprocess: str | None, cache_dir: Path | None) -> Any:
+    from edgebench.errors import UsageError
+
+    if data is None:
+        if preprocess is not None:
+            raise UsageError("--preprocess applies to --data", hint="add --data DIR (or drop --preprocess)")
+        return None
+    from edgebench.accuracy.bench_data import plan_data
+
+    return plan_data(specs, data, preprocess, cache_dir)
 
 
 def _durations(min_time: float | None, max_time: float | None) -> tuple[float, float]:

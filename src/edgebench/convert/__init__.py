@@ -17,8 +17,6 @@ import os
 import shutil
 import tempfile
 import time
-from functools import cache
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -53,30 +51,23 @@ _MEMBERS = ("name", "sources", "output_format", "suffix", "extra", "tool", "conv
 _RECORD = "conversion.json"
 
 
-@cache
-def _entry_points() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=GROUP)}
-
-
 def target_names() -> list[str]:
     """Registered targets; ``fake`` last."""
-    found = sorted(_entry_points())
-    return [n for n in found if n != "fake"] + [n for n in found if n == "fake"]
+    from edgebench import registry
+
+    return registry.names(GROUP)
 
 
 def get_converter(target: str) -> Converter:
-    """The converter plugin for ``target``, checked against the protocol (errors name the plugin)."""
-    eps = _entry_points()
-    if target not in eps:
+    """The converter plugin for ``target``, checked by the registry plus the data members routing needs."""
+    from edgebench import registry
+
+    if target not in registry.names(GROUP):
         raise UsageError(f"unknown conversion target {target!r}", hint=f"choose one of: {', '.join(target_names())}")
-    try:
-        plugin = eps[target].load()
-    except ImportError as exc:
-        raise PluginError(f"converter {target!r} cannot be imported: {exc}") from exc
+    plugin = registry.load(GROUP, target)  # import errors and the name/method contract, as for every axis
     missing = [m for m in _MEMBERS if not hasattr(plugin, m)]
-    if missing or getattr(plugin, "name", None) != target:
-        problem = f"missing {', '.join(missing)}" if missing else f"its name is {getattr(plugin, 'name', None)!r}"
-        raise PluginError(f"converter {target!r} in {GROUP} breaks its contract: {problem}")
+    if missing:
+        raise PluginError(f"converter {target!r} in {GROUP} breaks its contract: missing {', '.join(missing)}")
     instance: Converter = plugin()
     return instance
 

@@ -16,6 +16,7 @@ from typing import Any
 from edgebench import registry
 from edgebench._frozen import FrozenMap
 from edgebench.collectors.memory import peak_rss_bytes, rss_bytes
+from edgebench.energy.run import start_energy
 from edgebench.engine import environment, inputs
 from edgebench.engine.agreement import OUTPUTS_ROLE, save_outputs
 from edgebench.engine.artifacts import describe
@@ -63,14 +64,17 @@ def measure(job: Job, workdir: Path, *, executor: str) -> RunRecord:
     # Captured before loading: the load average must describe the machine *before* we add load.
     env = environment.capture(_thread_settings(spec.threads, backend.name), extra_versions=backend.versions())
     log_path = workdir / f"{spec.backend}-runtime.log"
-    with capture_fd2(log_path) as log:
+    energy_run = start_energy(spec, workdir)  # energy sampler + idle baseline (no-op with --energy off)
+    with capture_fd2(log_path) as log, energy_run:
         rss_before = rss_bytes()
         t0 = time.perf_counter()
         session: Session = backend.load(Path(spec.model_path), spec, backend_options)
         load_time_s = time.perf_counter() - t0
         registry.check_session(spec.backend, session)
         rss_after_load = rss_bytes()
-        outcome, prepared, collected, effective, output_specs = _run_scenario(session, scenario, scenario_options, spec)
+        outcome, prepared, collected, effective, output_specs = _run_scenario(
+            session, scenario, scenario_options, spec, workdir
+        )
     measurements = Measurements(
         latencies_ns=tuple(outcome.latencies_ns),
         warmup_latencies_ns=tuple(outcome.warmup_latencies_ns),
@@ -101,13 +105,16 @@ def measure(job: Job, workdir: Path, *, executor: str) -> RunRecord:
         measurements, spec, model, env, batch=prepared.batch, batch_source=prepared.batch_source
     )
     warnings += [ValidityWarning("input_note", note, "check the inputs file") for note in prepared.notes]
-    artifacts: tuple[Artifact, ...] = ()
+    energy, energy_warnings, energy_artifacts = energy_run.finish(outcome.window, outcome.latencies_ns, prepared.batch)
+    warnings += energy_warnings
+    artifacts: tuple[Artifact, ...] = tuple(outcome.artifacts)  # the scenario's own files (LoadGen logs)
     summary_line = log.summary(spec.backend)
     if summary_line:
-        artifacts = (describe(log_path, "runtime_log", "text/plain", summary_line),)
+        artifacts += (describe(log_path, "runtime_log", "text/plain", summary_line),)
     outputs_path = workdir / "outputs.npz"
     if save_outputs(outcome.outputs, outputs_path):  # for output agreement across variants
         artifacts += (describe(outputs_path, OUTPUTS_ROLE, "application/x-npz"),)
+    artifacts += energy_artifacts
     return RunRecord(
         spec=spec,
         environment=env,
@@ -120,6 +127,7 @@ def measure(job: Job, workdir: Path, *, executor: str) -> RunRecord:
         scenario=ScenarioResult(spec.scenario, spec.scenario_options, FrozenMap(outcome.result or {})),
         effective=FrozenMap(effective),
         artifacts=artifacts,
+        energy=energy,
     )
 
 
@@ -148,7 +156,7 @@ def verify_model(job: Job) -> None:
 
 
 def _run_scenario(
-    session: Session, scenario: Any, scenario_options: Any, spec: Any
+    session: Session, scenario: Any, scenario_options: Any, spec: Any, workdir: Path | None = None
 ) -> tuple[ScenarioOutcome, inputs.PreparedInputs, dict[str, dict[str, JSONValue]], dict[str, JSONValue], list[IOSpec]]:
     """Everything between load and close; close never hides the error that stopped the run."""
     try:
@@ -158,7 +166,7 @@ def _run_scenario(
         extra = [registry.load("edgebench.collectors", name)() for name in spec.collectors]
         window = CollectorWindow(clock, [_memory_collector(), *extra])
         timer = session.device_timer() if isinstance(session, DeviceTimed) else None
-        ctx = ScenarioContext(session, feeds, clock, spec, scenario_options, window, timer)
+        ctx = ScenarioContext(session, feeds, clock, spec, scenario_options, window, timer, workdir)
         outcome = scenario.run(ctx)
         if window.window is None:
             raise EdgebenchError(f"scenario {spec.scenario!r} never opened the measured window")
