@@ -10,12 +10,13 @@ from typing import Any
 
 from edgebench.errors import UsageError
 
-_UNITS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "min": 60.0}
+# users type "us" for µs: accepted on input, never printed  # input spelling
+_UNITS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "min": 60.0}  # input spelling
 _DURATION = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[a-zµ]*)\s*$")
 
 
 def parse_duration(text: str, flag: str) -> float:
-    """``15ms``, ``0.5s``, ``10`` (seconds), ``250us`` → seconds."""
+    """``15ms``, ``0.5s``, ``10`` (seconds), ``250µs`` (or us) → seconds."""
     match = _DURATION.match(text)
     unit = match["unit"] if match else ""
     if not match or unit not in _UNITS:
