@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -156,6 +156,9 @@ class ScenarioOutcome:
     device_latencies_ns: list[int] | None = None
     result: Mapping[str, JSONValue] | None = None  # scenario-specific figures (ScenarioResult.result)
     artifacts: tuple[Artifact, ...] = ()  # files the scenario wrote under ScenarioContext.workdir (LoadGen logs)
+    # "window" when queries overlap (several in flight) or wait for their arrival time (Server): then
+    # the observed rate is samples ÷ window and window − Σ latencies is not harness overhead
+    throughput_basis: Literal["busy", "window"] = "busy"
 
 
 @runtime_checkable

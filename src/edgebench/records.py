@@ -196,6 +196,9 @@ class Measurements:
     timer_read_cost_s: float | None = None
     device_latencies_ns: tuple[int, ...] = ()  # device timer (e.g. CUDA events), when the session has one
     stop_checks: int = 0
+    # "busy": calls back to back, throughput = samples ÷ Σ latencies (the runtime's own rate);
+    # "window": calls overlap or wait by design (LoadGen), throughput = samples ÷ window, no overhead figure
+    throughput_basis: Literal["busy", "window"] = "busy"
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,10 @@ def measure(job: Job, workdir: Path, *, executor: str) -> RunRecord:
         outputs=_output_infos(output_specs, outcome.outputs),
         collected=FrozenMap({k: FrozenMap(v) for k, v in collected.items() if k != "memory"}),
         window=outcome.window,
-        window_overhead_s=(outcome.window_ns - sum(outcome.latencies_ns)) / _S,
+        window_overhead_s=None
+        if outcome.throughput_basis == "window"
+        else (outcome.window_ns - sum(outcome.latencies_ns)) / _S,
+        throughput_basis=outcome.throughput_basis,
         timer_read_cost_s=_read_cost_s(_clock_of(session)),
         device_latencies_ns=tuple(outcome.device_latencies_ns or ()),
         stop_checks=outcome.stop_checks,

@@ -31,7 +31,8 @@ def build_summary(
         two_level = two_level_median_ci(parts)
         ci = (two_level.lo / 1e9, two_level.hi / 1e9)  # it keeps the samples' unit (ns)
         ci_method, between_cv = two_level.method, two_level.between_cv
-    busy_s = sum(m.latencies_ns) / 1e9
+    # the rate's denominator: busy time for back-to-back calls, the window when calls overlap or wait
+    busy_s = m.window_wall_s if m.throughput_basis == "window" else sum(m.latencies_ns) / 1e9
     cpu_one = 100.0 * m.cpu_time_s / m.window_wall_s if m.cpu_time_s is not None and m.window_wall_s > 0 else None
     n_cores = _logical_cpus(env)
     summary = Summary(
@@ -90,7 +91,7 @@ def build_summary(
         peak_rss_bytes=m.memory.peak_rss_bytes,
         modes=stats.modes,
         window_overhead_s=m.window_overhead_s,
-        window_s=m.window_wall_s,
+        window_s=None if m.throughput_basis == "window" else m.window_wall_s,
         two_level=two_level,
         threads=spec.threads,
         can_batch=not batch_source.startswith("fixed"),

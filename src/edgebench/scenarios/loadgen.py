@@ -110,6 +110,9 @@ def run_loadgen(ctx: ScenarioContext, plan: Plan) -> ScenarioOutcome:
         outputs=outputs,
         result=result,
         artifacts=artifacts,
+        # Server queries wait for their arrival time and Offline keeps several in flight: the observed
+        # rate is samples ÷ window there; (Multi/Single)Stream issue back to back (one query at a time)
+        throughput_basis="window" if plan.scenario in ("Server", "Offline") else "busy",
     )
 
 
