@@ -218,7 +218,10 @@ def test_two_level_between_dominates_and_matches_scipy_t() -> None:
     assert ci.between_dominates
     assert ci.between_halfwidth == pytest.approx(expected_half, rel=1e-9)
     assert ci.estimate == float(np.median(np.concatenate(procs)))
-    assert (ci.lo, ci.hi) == pytest.approx((ci.estimate - expected_half, ci.estimate + expected_half))
+    # symmetric on the ratio scale: m/(1+r) … m·(1+r), r = half/m
+    assert (ci.lo, ci.hi) == pytest.approx(
+        (ci.estimate / (1 + expected_half / ci.estimate), ci.estimate + expected_half)
+    )
     assert ci.process_medians == pytest.approx(tuple(medians))
     assert ci.between_cv == pytest.approx(s_b / float(np.mean(medians)))
     # pyperf: ceil(4·1.96²·cv²/target²)
@@ -246,6 +249,14 @@ def test_two_level_coverage_with_random_process_offsets() -> None:
         ci = two_level_median_ci(_processes(3, offsets, seed=1000 + rep, n=1000))
         covered.append(ci.lo <= TRUE_MEDIAN_NS <= ci.hi)
     assert 0.90 <= float(np.mean(covered)) <= 0.99
+
+
+def test_two_level_lower_bound_stays_positive_with_two_far_apart_processes() -> None:
+    procs = _processes(2, [0.0, 400_000.0], seed=7)  # 1.0 ms and 1.4 ms: t₁·s/√2 exceeds the median
+    ci = two_level_median_ci(procs)
+    assert ci.between_halfwidth > ci.estimate  # the additive interval would go below zero
+    assert 0.0 < ci.lo < ci.estimate < ci.hi
+    assert ci.hi / ci.estimate == pytest.approx(ci.estimate / ci.lo)
 
 
 def test_two_level_errors() -> None:

@@ -547,8 +547,9 @@ class TwoLevelCI:
 def two_level_median_ci(per_process_samples: Sequence[Samples], confidence: float = 0.95) -> TwoLevelCI:
     """Two-level (processes, then samples in order) CI of the median; one process = :func:`median_ci_dependent`.
 
-    For N ≥ 2 processes: half-width = max(t_{N−1}·s_between/√N, sqrt(Σ hᵢ²)/N) around the pooled
-    median, hᵢ the dependent half-width of process i (Kalibera & Jones' random-effects view). s_between
+    For N ≥ 2 processes: half-width h = max(t_{N−1}·s_between/√N, sqrt(Σ hᵢ²)/N) above the pooled
+    median m, and m/(1 + h/m) below it (symmetric in ratio, so never negative); hᵢ the dependent
+    half-width of process i (Kalibera & Jones' random-effects view). s_between
     already contains within-process noise; the second term is a floor because s_between from 2–3
     processes can be small by chance.
     """
@@ -585,9 +586,12 @@ def two_level_median_ci(per_process_samples: Sequence[Samples], confidence: floa
     within_se = float(np.sqrt(np.mean(halves**2))) / NormalDist().inv_cdf(0.5 + confidence / 2.0)
     half = max(between_half, within_half)
     centre = float(np.mean(medians))
+    # Symmetric on the ratio scale, [m/(1+r), m·(1+r)] with r = half/m: equal to ±half to first order,
+    # and never below zero, which ±half is with 2 processes (t₁ = 12.7) and a few % between them.
+    ratio = 1.0 + half / estimate if estimate > 0.0 else math.inf
     return TwoLevelCI(
         estimate=estimate,
-        lo=estimate - half,
+        lo=estimate / ratio if estimate > 0.0 else estimate - half,
         hi=estimate + half,
         n_processes=n_proc,
         process_medians=tuple(float(m) for m in medians),
