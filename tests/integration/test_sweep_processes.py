@@ -40,7 +40,7 @@ def _ok_records(db: Path) -> int:
         return 0
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_killed_sweep_resumes_only_the_missing_jobs(capsys, monkeypatch, tmp_path: Path, signum: int) -> None:  # type: ignore[no-untyped-def]
     config, db = _four_jobs(tmp_path), tmp_path / "r.db"
     cmd = [sys.executable, "-m", "edgebench", "sweep", str(config), "--db", str(db), "--json"]
@@ -50,7 +50,10 @@ def test_killed_sweep_resumes_only_the_missing_jobs(capsys, monkeypatch, tmp_pat
         time.sleep(0.05)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == (-9 if signum == signal.SIGKILL else 143), err
+    assert proc.returncode == {signal.SIGKILL: -9, signal.SIGTERM: 143, signal.SIGINT: 130}[signum], err
+    if signum == signal.SIGINT:  # Ctrl-C: one line that says what is kept and how to finish
+        last = err.decode().strip().splitlines()[-1]
+        assert last.startswith("Error: sweep interrupted after") and "--resume" in last, err
     done_before = _ok_records(db)
     assert 1 <= done_before < 4, "the sweep must be killed mid-way"
     res = run_cli(capsys, monkeypatch, "sweep", str(config), "--db", str(db), "--resume", "--json")

@@ -118,7 +118,8 @@ def test_sweeps_are_matched_job_by_job_minus_the_varying_field(base: RunRecord) 
     new = [synth(base, _five(t * 1e-3, 9 + t), start_s=500, threads=t, model_sha256="b" * 64) for t in (1, 2)]
     result = compare_records(old, new)
     assert result.varying == ("model_sha256",)
-    assert [(p.a.spec.threads, p.b.spec.threads) for p in result.pairs] == [(1, 1), (2, 2)]
+    # sorted: synth's records share created_at, so their order is their random id's (this test used to flake)
+    assert sorted((p.a.spec.threads, p.b.spec.threads) for p in result.pairs) == [(1, 1), (2, 2)]
     assert [r.spec.threads for r in result.unmatched_a] == [4] and not result.unmatched_b
     assert result.geometric_mean() == pytest.approx(1.0, rel=0.05)
     assert varying_fields(old, old) == ()

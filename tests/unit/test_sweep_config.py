@@ -190,7 +190,8 @@ def test_schema_describes_the_short_forms_too() -> None:
 def test_full_example_validates_and_expands() -> None:
     plan = expand(load_config(EXAMPLE.with_name("sweep-full.yaml")))
     got = [(j.axis("model"), j.axis("backend"), j.axis("threads")) for j in plan.jobs]
-    tflite = "mobilenet_v1_0.25_128_quant.tflite"
+    tflite = "tests/data/mobilenet_v1_0.25_128_quant.tflite"  # relative to the repository root, where it exists
+    assert (EXAMPLE.parents[1] / tflite).is_file()
     assert got == [
         ("efficientnet-lite0", "onnxruntime", 1),
         ("efficientnet-lite0", "onnxruntime", 2),

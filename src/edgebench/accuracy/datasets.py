@@ -12,6 +12,7 @@ label space (``Dataset.labels``); evaluation maps them onto the model's outputs.
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,14 +185,23 @@ class NpzSource:
         import numpy as np
 
         path = Path(location)
+        hint = "save with numpy.savez(path, x=..., y=...)"
+        if not path.is_file():
+            raise UsageError(f"{path} does not exist or is not a file", hint=hint)
+        if not zipfile.is_zipfile(path):  # np.load would return a bare .npy array or try to unpickle the file
+            raise UsageError(f"{path} is not an .npz archive", hint=hint)
         try:
             with np.load(path, allow_pickle=False) as data:
                 if "x" not in data.files:
                     raise UsageError(f"{path.name} has no array 'x'", hint=f"keys: {', '.join(data.files) or 'none'}")
                 x = data["x"]
                 y = data["y"] if "y" in data.files else None
-        except (OSError, ValueError, EOFError) as exc:
-            raise UsageError(f"cannot read {path}: {exc}", hint="save with numpy.savez(path, x=..., y=...)") from exc
+        except UsageError:
+            raise
+        except Exception as exc:  # a corrupt member surfaces as BadZipFile, zlib.error, ValueError, even
+            # SyntaxError/TokenError from numpy's header parser: all mean "this file is damaged"
+            reason = " ".join(str(exc).split())[:200]  # one line, and no page of binary garbage from a bad header
+            raise UsageError(f"cannot read {path}: {type(exc).__name__}: {reason}", hint=hint) from exc
         if x.ndim < 1 or (y is not None and (y.ndim != 1 or len(y) != len(x) or y.dtype.kind not in "iu")):
             raise UsageError(f"{path.name}: y must be one integer label per row of x", hint="y.shape == (len(x),)")
         items = tuple(

@@ -40,7 +40,8 @@ def predict(
     if not 1 <= top <= 100:
         raise UsageError(f"--top must be in [1, 100], got {top}", hint="e.g. --top 5")
     if not image.is_file():
-        raise UsageError(f"image {image} does not exist", hint="pass a JPEG/PNG/BMP file")
+        what = "is a directory, not an image file" if image.is_dir() else "does not exist"
+        raise UsageError(f"image {image} {what}", hint="pass a JPEG/PNG/BMP file")
     try:
         open_image(image)
     except ValueError as exc:
@@ -78,12 +79,34 @@ def save_picture(image: Path, prediction: Prediction, out: Path) -> tuple[int, i
         y = photo_h + PAD + row * ROW
         draw.rectangle((PAD, y + 3, PAD + round((width - 2 * PAD) * max(0.0, min(1.0, score))), y + ROW - 3), fill=_BAR)
         draw.text((PAD + 4, y + 4), f"{score:6.1%}  {label}"[:70], fill="black", font=font)
+    _write_png(canvas, out)
+    return width, height
+
+
+def _write_png(canvas: Any, out: Path) -> None:
+    """Encode in memory, then a temporary file renamed over ``out``: never a truncated PNG under that name."""
+    import io
+    import os
+    import secrets
+
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    tmp: Path | None = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        canvas.save(out, format="PNG")
+        if out.is_dir():
+            raise IsADirectoryError(21, "Is a directory")
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # & umask, like a plain open()
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(buffer.getvalue())
+        os.replace(tmp, out)
+        tmp = None
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}", hint="choose a writable path") from exc
-    return width, height
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 _BAR = (173, 216, 230)

@@ -99,6 +99,8 @@ def _side(ref: str, db: Path | None) -> list[RunRecord]:
     try:
         return [store.get(ref)]
     except StoreError as exc:
+        if "ambiguous" in exc.message:  # a real id prefix, just too short: say so, not "no such thing"
+            raise StoreError(f"{ref!r}: {exc.message}", hint="give more characters of the record id") from exc
         raise StoreError(
             f"{ref!r} is neither a record file, a sweep id nor a record id in {store.path}",
             hint="see `edgebench results list` (ids) or the sweep's summary line (sweep ids)",

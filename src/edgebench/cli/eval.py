@@ -11,6 +11,8 @@ from edgebench.cli._common import emit, err_console, parse_pairs
 from edgebench.zoo.catalog import DEFAULT_MODEL
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from edgebench.accuracy.evaluate import Evaluation
 
 MAX_ROWS = 25  # predictions printed in the table; --json has them all
@@ -70,7 +72,16 @@ def eval_command(
 
         print(json.dumps(result.to_json(), indent=2, allow_nan=False))
         return
-    emit(*render(result))
+    emit(*render(result), out=_out())
+
+
+def _out() -> Console:
+    """Piped output is never wrapped: a long label or the labels line stays on one line (grep-friendly)."""
+    from rich.console import Console
+
+    from edgebench.cli._common import console
+
+    return console if console.is_terminal else Console(width=400, highlight=False, soft_wrap=True)
 
 
 def print_warnings(result: Evaluation) -> None:

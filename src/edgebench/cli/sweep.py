@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from edgebench.cli._common import emit, err_console
+from edgebench.errors import MeasurementError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -47,7 +48,6 @@ def sweep(
     ] = False,
 ) -> None:
     """Run every job of the sweep file; failed jobs become failed records and the sweep goes on."""
-    from edgebench.errors import MeasurementError
     from edgebench.sweep import plan as planning
     from edgebench.sweep.config import load_config
     from edgebench.sweep.runner import SweepOptions, check_options, run_sweep
@@ -57,15 +57,24 @@ def sweep(
     if rounds is not None:
         loaded = loaded.model_copy(update={"rounds": rounds})
     plan = planning.validate(planning.expand(loaded), force=force)
+    options = SweepOptions(executor, job_timeout, jobs, resume, cache_dir)
+    check_options(plan, options)  # before the (slow) model resolution, and for --dry-run too
     plan = planning.resolve(plan, cache_dir)
     if dry_run:
         _print_plan(plan, _done_keys(plan, db) if resume else set(), json_out)
         return
-    options = SweepOptions(executor, job_timeout, jobs, resume, cache_dir)
-    check_options(plan, options)
     store = _open_store(db)
-    with _RichProgress(quiet=json_out) as progress:
-        result = run_sweep(plan, store, options, progress)
+    progress = _RichProgress(quiet=json_out)
+    try:
+        with progress:
+            result = run_sweep(plan, store, options, progress)
+    except KeyboardInterrupt:
+        # typer turns Ctrl-C into a silent exit 130; say what is kept and how to finish
+        raise SweepInterrupted(
+            f"sweep interrupted after {progress.finished} of {len(plan.jobs)} jobs ({progress.ok} ok)",
+            hint="finished jobs are stored, a job cut short is not measured; "
+            "run the same command with --resume to skip the ok jobs and measure the rest",
+        ) from None
     _print_result(result, json_out)
     failed = result.count("failed")
     if failed:
@@ -74,6 +83,12 @@ def sweep(
             f"{failed} of {len(result.results)} sweep jobs failed; first: job {first.job.index + 1}: {first.reason}",
             hint=f"the failed jobs are stored as failed records; fix them and rerun with --resume (sweep {result.sweep_id})",
         )
+
+
+class SweepInterrupted(MeasurementError):
+    """Ctrl-C during a sweep: exit 130 like any interrupted command, with the --resume hint."""
+
+    exit_code = 130
 
 
 def _check_numbers(jobs: int, rounds: int | None, job_timeout: float | None) -> None:
@@ -244,6 +259,14 @@ class _RichProgress:
     def job_started(self, label: str) -> None:
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, description=label)
+
+    @property
+    def finished(self) -> int:
+        return sum(self._counts.values())
+
+    @property
+    def ok(self) -> int:
+        return self._counts["ok"] + self._counts["skipped"]  # skipped = ok in an earlier run of this sweep
 
     def job_done(self, result: JobResult) -> None:
         self._counts[result.status] += 1

@@ -19,9 +19,9 @@ from typing import Literal
 import numpy as np
 
 from edgebench.engine.stats import RatioTest, percentile, process_ratio_test
-from edgebench.errors import UsageError
+from edgebench.errors import EdgebenchError, UsageError
 from edgebench.protocols import Store
-from edgebench.records import RunRecord, to_jsonable
+from edgebench.records import RunRecord, RunSpec, to_jsonable
 
 Verdict = Literal["faster", "slower", "smaller", "larger", "not significant"]
 _LABELS = frozenset({"model", "model_path", "tags", "sweep_id"})  # say where/under which name, not what
@@ -143,9 +143,14 @@ def compare_records(
     chosen = get_metric(metric)
     if not 0.0 < alpha < 1.0:
         raise UsageError(f"--alpha must be in (0, 1), got {alpha!r}", hint="e.g. --alpha 0.05")
-    ids_a = {r.id for r in a}
-    if ids_a and ids_a == {r.id for r in b}:
+    ids_a, ids_b = {r.id for r in a}, {r.id for r in b}
+    if ids_a and ids_a == ids_b:
         raise UsageError("A and B are the same records", hint="compare two different runs, sweeps or files")
+    if shared := sorted(ids_a & ids_b):  # a record matched with itself always reads "1.000, not significant"
+        raise UsageError(
+            f"A and B share {len(shared)} record(s) (e.g. {shared[0]}); a record compared with itself shows nothing",
+            hint="A and B must not overlap: e.g. two sweep ids, or a record id that is not part of the other side",
+        )
     ok_a, ok_b = [r for r in a if r.status == "ok"], [r for r in b if r.status == "ok"]
     failed = tuple(r for r in (*a, *b) if r.status != "ok")
     if not ok_a or not ok_b:
@@ -246,11 +251,17 @@ def _notes(pairs: Sequence[Pair], dropped: int) -> list[str]:
     apart = [p for p in pairs if not p.interleaved]
     if apart:
         gaps = [g for p in apart if (g := gap_minutes(p.a, p.b)) is not None]
-        gap = f" ({_minutes(min(gaps))}–{_minutes(max(gaps))} apart)" if gaps else ""
+        gap = f" ({_span(gaps)} apart)" if gaps else ""
         notes.append(NOT_INTERLEAVED.format(gap=gap))
     if dropped:
         notes.append(f"{dropped} older duplicate record(s) of the same job were left out (the newest counts)")
     return notes
+
+
+def _span(gaps: Sequence[float]) -> str:
+    """``2–5 min``, or one figure when the shortest and longest gap read the same (not ``7 s–7 s``)."""
+    lo, hi = _minutes(min(gaps)), _minutes(max(gaps))
+    return lo if lo == hi else f"{lo}–{hi}"
 
 
 def _minutes(gap: float) -> str:
@@ -284,6 +295,17 @@ def _env_differences(a: RunRecord, b: RunRecord, threads_vary: bool) -> list[str
     return out
 
 
+def _same_model(spec: RunSpec, measured: RunSpec, cache_dir: Path | None) -> bool:
+    """Whether ``spec`` resolves to the bytes ``measured`` ran (a record without a hash cannot tell: yes)."""
+    from edgebench.engine.bench import make_job
+
+    try:
+        made = make_job(spec, cache_dir, False)
+    except EdgebenchError:
+        return False
+    return not measured.model_sha256 or made.spec.model_sha256 == measured.model_sha256
+
+
 def rerun(
     result: CompareResult,
     *,
@@ -307,15 +329,19 @@ def rerun(
     for pair in result.pairs:
         for side, record in (("A", pair.a), ("B", pair.b)):
             spec = record.spec
-            model = spec.model_path if spec.model_path and Path(spec.model_path).exists() else spec.model
-            again = replace(spec, model=model, processes=rounds, sweep_id=sweep_id, tags=(*spec.tags, "compare-rerun"))
-            made = make_job(again, cache_dir, False)
-            if spec.model_sha256 and made.spec.model_sha256 != spec.model_sha256:
-                raise UsageError(
-                    f"{side}'s model {model} has changed since record {record.id} measured it",
-                    hint="a rerun must measure the same files; compare the stored records without --rerun",
-                )
-            specs.append(again)  # the file itself: a zoo name would re-resolve, maybe to another export
+            again = replace(spec, processes=rounds, sweep_id=sweep_id, tags=(*spec.tags, "compare-rerun"))
+            if not _same_model(again, spec, cache_dir):
+                # the name as given (a zoo name keeps reports and labels readable) resolves to other bytes now:
+                # fall back to the very file the record measured, if it is still there and unchanged
+                model = spec.model_path if spec.model_path and Path(spec.model_path).exists() else spec.model
+                again = replace(again, model=model)
+                made = make_job(again, cache_dir, False)  # a file that is gone says so itself
+                if spec.model_sha256 and made.spec.model_sha256 != spec.model_sha256:
+                    raise UsageError(
+                        f"{side}'s model {model} has changed since record {record.id} measured it",
+                        hint="a rerun must measure the same files; compare the stored records without --rerun",
+                    )
+            specs.append(again)
     comparison = run_variants(specs, store=store, cache_dir=cache_dir, executor=executor)
     records = list(comparison.records)
     return records[0::2], records[1::2]

@@ -215,7 +215,7 @@ def _fill_run_cells(cells: list[str], r: RunRecord) -> None:
         cells[7] = f"{power:.2f} W ({sensor})"
     energy = fields.energy_per_inference_j(r)
     if energy is not None:
-        cells[8] = f"{energy * 1e3:.3g} mJ/inference"
+        cells[8] = f"{_sig3(energy * 1e3)} mJ/inference"
     if r.energy is not None and r.energy.efficiency_gops_per_w is not None:
         cells[9] = f"{r.energy.efficiency_gops_per_w:.1f}"
     temp = fields.temperature_max_c(r)
@@ -377,11 +377,16 @@ def _mb(n: float | None) -> str:
 
 
 def _ms(seconds: float | None) -> str:
-    return f"{seconds * 1e3:.3g}" if seconds is not None else DASH
+    return _sig3(seconds * 1e3) if seconds is not None else DASH
 
 
 def _mj(joules: float | None) -> str:
-    return f"{joules * 1e3:.3g}" if joules is not None else DASH
+    return _sig3(joules * 1e3) if joules is not None else DASH
+
+
+def _sig3(value: float) -> str:
+    """Three significant figures, but never an exponent: 35, 2.1, 0.0123, and 1234 (``.3g`` gives 1.23e+03)."""
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
 def _pct(fraction: float | None) -> str:

@@ -67,8 +67,18 @@ def parse_where(values: Sequence[str] | Mapping[str, str] | None) -> list[Filter
         patterns = tuple(p.strip() for p in str(value).split(",") if p.strip())
         if not patterns:
             raise UsageError(f"--where {key}= needs a value", hint=f"e.g. --where {key}=VALUE (globs allowed)")
+        if key == "status" and (bad := [p for p in patterns if p.lower() not in STATUSES and not _is_glob(p)]):
+            # a typo here would otherwise read as "no records match", as if the database were empty
+            raise UsageError(f"--where status={bad[0]}: not a record status", hint=f"use {' or '.join(STATUSES)}")
         out.append(Filter(key, patterns))
     return out
+
+
+STATUSES = ("ok", "failed")
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
 
 
 def _split(value: str) -> tuple[str, str]:

@@ -183,6 +183,11 @@ def validate(plan: Plan, *, force: bool = False) -> Plan:
     """Every job's spec checked before anything runs; the first bad one aborts with the job named."""
     from edgebench.engine.validate import validate_spec
 
+    if not plan.jobs:  # every combination excluded: running would store nothing and still "succeed"
+        raise UsageError(
+            f"sweep {plan.config.name!r} has no jobs ({plan.excluded} excluded by its `exclude` rules)",
+            hint="loosen `exclude`, add axis values or add an `include` rule",
+        )
     checked = []
     for job in plan.jobs:
         try:

@@ -129,6 +129,12 @@ def _resumed_id(done: dict[str, RunRecord]) -> str | None:
 
 
 def _executor(options: SweepOptions) -> str | Executor:
+    from edgebench import registry
+
+    known = registry.names("edgebench.executors")
+    if registry.canonical("edgebench.executors", options.executor) not in known:
+        # found here, not per job: an unknown name would otherwise become one failed record per job
+        raise UsageError(f"unknown executor {options.executor!r}", hint=f"choose one of: {', '.join(known)}")
     if options.job_timeout_s is None:
         return options.executor
     if options.executor != "local":
