@@ -363,3 +363,19 @@ def test_comparison_gives_output_agreement_and_keeps_going_past_a_failed_variant
     failed, ran = json.loads(res.out)["records"]
     assert failed["status"] == "failed" and "the onnxruntime backend loads onnx models" in failed["error"]["message"]
     assert ran["status"] == "ok" and ran["spec"]["backend"] == "fake"
+
+
+def test_truncated_npz_inputs_is_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    from tests.cli_helpers import run_cli
+
+    whole = tmp_path / "whole.npz"
+    np.savez(whole, x=np.zeros((1, 3, 8, 8), np.float32))
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(whole.read_bytes()[:-40])  # cut the zip's central directory
+    result = run_cli(capsys, monkeypatch, "bench", "--backend", "fake", "--inputs", str(broken), "--no-store")
+    assert result.code == 2 and result.err.startswith("Error: cannot read inputs file"), result.err
+    assert "Traceback" not in result.err

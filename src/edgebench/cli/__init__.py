@@ -95,6 +95,8 @@ def main() -> None:
         sys.exit(1)
     except typer.TyperException as exc:  # Click's parsing errors: bad option value, unknown option, …
         _usage_error(exc)
+    if code == 130:  # Typer turns Ctrl-C inside a command into exit code 130 without a word
+        sys.stderr.write("Error: interrupted (hint: nothing half-measured was stored)\n")
     sys.exit(code if isinstance(code, int) else 0)
 
 

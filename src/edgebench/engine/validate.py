@@ -157,6 +157,7 @@ def _check_precision(spec: RunSpec) -> None:
 
 def _check_inputs_file(path_text: str) -> None:
     """Readable .npy/.npz before any process starts; matching it to the model's inputs needs the model."""
+    import zipfile
     from pathlib import Path
 
     import numpy as np
@@ -166,7 +167,7 @@ def _check_inputs_file(path_text: str) -> None:
         raise UsageError(f"inputs file {path} does not exist", hint="pass a .npy or .npz file")
     try:
         loaded = np.load(path, allow_pickle=False, mmap_mode="r")  # headers only: no data is read
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # a truncated .npz is a bad zip
         raise UsageError(
             f"cannot read inputs file {path}: {exc or type(exc).__name__}", hint="save with numpy.save/savez"
         ) from exc

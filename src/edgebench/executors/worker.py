@@ -2,7 +2,7 @@
 
 Reads WORKDIR/job.json, writes WORKDIR/environment.json at once (so a crash record carries this
 process's environment), then WORKDIR/result.json: ``{"record": …}`` (ok or failed, built here) or
-``{"user_error": …}``. On SIGTERM (its parent died) it removes WORKDIR and exits.
+``{"user_error": …}``. On SIGTERM (its parent died) or SIGINT (Ctrl-C) it removes WORKDIR and exits.
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ def _cleanup_on_sigterm(workdir: Path) -> None:
         os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)
+    # Ctrl-C reaches the whole process group: the parent reports it once; the worker leaves quietly
+    signal.signal(signal.SIGINT, handler)
 
 
 if __name__ == "__main__":
