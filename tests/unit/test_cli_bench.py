@@ -379,3 +379,20 @@ def test_truncated_npz_inputs_is_one_error_line(
     result = run_cli(capsys, monkeypatch, "bench", "--backend", "fake", "--inputs", str(broken), "--no-store")
     assert result.code == 2 and result.err.startswith("Error: cannot read inputs file"), result.err
     assert "Traceback" not in result.err
+
+
+def test_rate_flag_paces_the_tight_loop(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from tests.cli_helpers import run_cli
+
+    args = ("bench", "--backend", "fake", "--backend-option", "real_time=true", "--inline", "--processes", "1")
+    args += ("--rate", "40", "--json", "--no-store")
+    timing = ("--warmup-time", "0.01", "--min-time", "0.3", "--max-time", "0.3", "--min-iters", "1", "--target-ci", "0")
+    result = run_cli(capsys, monkeypatch, *args, *timing)
+    assert result.code == 0, result.err
+    record = json.loads(result.out)
+    assert record["spec"]["scenario_options"]["rate_hz"] == 40
+    assert 0 < record["scenario"]["result"]["achieved_rate_hz"] <= 41
+    bad = run_cli(capsys, monkeypatch, "bench", "--backend", "fake", "--rate", "0", "--no-store")
+    assert bad.code == 2 and bad.err.startswith("Error: ") and "rate_hz" in bad.err

@@ -164,6 +164,14 @@ def bench(
     cooldown: Annotated[
         float | None, typer.Option(help="Before each run, wait until within this many °C of idle.", rich_help_panel=_EN)
     ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            help="Issue inferences at this fixed rate in Hz (tight loop; for external meters, like TFLite's run_frequency).",
+            rich_help_panel=_EN,
+            show_default=False,
+        ),
+    ] = None,
     ep: Annotated[
         list[str] | None, typer.Option(help="Execution provider (repeatable, in priority order).", rich_help_panel=_ORT)
     ] = None,
@@ -231,7 +239,8 @@ def bench(
                 min_queries=min_queries,
                 samples_per_query=samples_per_query,
                 accuracy_mode=accuracy_mode,
-            ),
+            )
+            | ({} if rate is None else {"rate_hz": rate}),
         ),
         collectors=tuple(collector or ()),
         tags=tuple(tag or ()),

@@ -41,7 +41,9 @@ class PacedResult:
         self.cpu_ns: int | None = None  # CPU ÷ window would mix busy and idle time: not reported
 
     def result(self, rate_hz: float) -> dict[str, Any]:
-        achieved = len(self.latencies_ns) / (self.wall_ns / _S) if self.wall_ns > 0 else None
+        # n issues span n − 1 periods: first issue (the start) to the last issue (its end − its latency)
+        n, span = len(self.latencies_ns), self.wall_ns - (self.latencies_ns[-1] if self.latencies_ns else 0)
+        achieved = (n - 1) / (span / _S) if n > 1 and span > 0 else None
         return {
             "rate_hz": rate_hz,
             "achieved_rate_hz": achieved,
