@@ -469,12 +469,17 @@ class RunRecord:
     artifacts: tuple[Artifact, ...] = ()
     energy: Energy | None = None
     accuracy: Accuracy | None = None
+    # how the measured file was made (edgebench deploy): tool + version, seconds, source/output sha256 and
+    # size, the numerical check against the source, earlier steps — convert.base.Conversion.to_dict()
+    conversion: FrozenMap[str, JSONValue] | None = None
 
     def __post_init__(self) -> None:
         if not self.spec_hash:
             object.__setattr__(self, "spec_hash", spec_hash(self.spec))
         if self.analysis is not None and not isinstance(self.analysis, FrozenMap):
             object.__setattr__(self, "analysis", FrozenMap(self.analysis))
+        if self.conversion is not None and not isinstance(self.conversion, FrozenMap):
+            object.__setattr__(self, "conversion", FrozenMap(self.conversion))
 
     def with_platform(self, platform_id: str | None) -> RunRecord:
         return replace(self, platform_id=platform_id)

@@ -203,6 +203,12 @@ def test_deploy_failures_do_not_stop_other_targets(fixed: Path, tmp_path: Path) 
         "deploy:target=fake",
         "deploy:target=onnx-simplified",
     }
+    # each stored record says how its file was made: tool, time, hashes, and the check against the source
+    for record in stored:
+        made = record.conversion
+        assert made is not None and made["target"] in ("fake", "onnx-simplified")
+        assert made["output"]["sha256"] == record.model.sha256 if record.model else False
+        assert made["tool"] and made["seconds"] >= 0 and made["source"]["sha256"]
     table = markdown(rows, "fixed")
     assert table.count("\n| ") == 5 and "❌ failed" in table and "✅ ok" in table
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from edgebench.convert.base import TORCH_FORMATS, Conversion, ConvertOptions
 from edgebench.convert.check import CheckData
+from edgebench._frozen import FrozenMap
 from edgebench.errors import EdgebenchError
 from edgebench.records import RunRecord, RunSpec
 
@@ -118,11 +119,37 @@ def _benchmarked(
         fmt = row.conversion.output.format if row.conversion else "pyfactory"
         tags = ("deploy", f"deploy:target={row.target}", f"deploy:source={sha[:16]}")
         specs.append(RunSpec(model=str(path), backend=BACKEND_FOR_FORMAT[fmt], tags=tags, **bench))
-    comparison = run_variants(specs, store=store, cache_dir=cache_dir, executor=executor)
+    facts = {
+        str(Path(rows[i].conversion.output.path)): rows[i].conversion.to_dict() for i in runnable if rows[i].conversion
+    }
+    comparison = run_variants(specs, store=_with_conversion(store, facts), cache_dir=cache_dir, executor=executor)
     out = list(rows)
     for i, record in zip(runnable, comparison.records, strict=True):
         out[i] = _with_record(rows[i], record)
     return out
+
+
+class _ConversionStore:
+    """The store, with each record's ``conversion`` block attached before it is written (records are immutable)."""
+
+    def __init__(self, inner: Any, facts: dict[str, dict[str, Any]]) -> None:
+        self._inner, self._facts = inner, facts
+
+    def put(self, record: RunRecord) -> None:
+        made = self._facts.get(record.spec.model)
+        self._inner.put(replace(record, conversion=FrozenMap(made)) if made else record)
+
+    def __getattr__(self, name: str) -> Any:  # everything else (latest_platform, close, …) is the store's
+        return getattr(self._inner, name)
+
+
+def _with_conversion(store: Any, facts: dict[str, dict[str, Any]]) -> Any:
+    """``store`` is None, a store, or a factory of one (opened after validation): wrap whichever it is."""
+    if store is None or not facts:
+        return store
+    if callable(store) and not hasattr(store, "put"):
+        return lambda: _ConversionStore(store(), facts)
+    return _ConversionStore(store, facts)
 
 
 def _with_record(row: DeployRow, record: RunRecord) -> DeployRow:
