@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from edgebench._frozen import FrozenMap
 from edgebench.convert.base import TORCH_FORMATS, Conversion, ConvertOptions
 from edgebench.convert.check import CheckData
-from edgebench._frozen import FrozenMap
 from edgebench.errors import EdgebenchError
 from edgebench.records import RunRecord, RunSpec
 
