@@ -119,9 +119,8 @@ def _benchmarked(
         fmt = row.conversion.output.format if row.conversion else "pyfactory"
         tags = ("deploy", f"deploy:target={row.target}", f"deploy:source={sha[:16]}")
         specs.append(RunSpec(model=str(path), backend=BACKEND_FOR_FORMAT[fmt], tags=tags, **bench))
-    facts = {
-        str(Path(rows[i].conversion.output.path)): rows[i].conversion.to_dict() for i in runnable if rows[i].conversion
-    }
+    made = [c for c in (rows[i].conversion for i in runnable) if c is not None]
+    facts = {str(Path(c.output.path)): c.to_dict() for c in made}
     comparison = run_variants(specs, store=_with_conversion(store, facts), cache_dir=cache_dir, executor=executor)
     out = list(rows)
     for i, record in zip(runnable, comparison.records, strict=True):
