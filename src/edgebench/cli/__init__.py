@@ -57,21 +57,22 @@ def _root(
     """Benchmark, analyze and characterize AI models on edge hardware."""
 
 
+# in the order of the guide's workflow: baseline, accuracy, platform, deploy, energy, iterate, report
 for _module in (
     bench,
     analyze,
+    eval,
+    predict,
     platform,
-    zoo,
-    results,
+    convert,
+    energy,
     backends,
     sweep,
     compare,
-    schema,
     report,
-    eval,
-    predict,
-    convert,
-    energy,
+    results,
+    zoo,
+    schema,
 ):
     _module.register(app)
 
