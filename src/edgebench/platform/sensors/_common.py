@@ -13,9 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from edgebench.platform._fs import under
-from edgebench.platform.nvml import NvmlLoader, NvmlProbe, probe_nvml
-
 READABLE = "readable"
 PERMISSION_DENIED = "permission_denied"
 ABSENT = "absent"
@@ -48,16 +45,6 @@ def default_can_read(path: Path) -> bool:
 def default_runner(root: Path) -> CommandRunner:
     """The real subprocess runner for the real machine; a fake root never runs host commands."""
     return _subprocess_runner if root == Path("/") else _no_commands
-
-
-def probe_nvml_for_root(root: Path, loader: NvmlLoader | None) -> NvmlProbe:
-    if loader is None and root != Path("/"):
-        return NvmlProbe("absent", "not probed for a non-default root (pass nvml_loader)", None, None, ())
-    probe = probe_nvml(loader)
-    if probe.fix and "not installed" in (probe.reason or "") and not under(root, "/proc/driver/nvidia").exists():
-        # Suggesting "pip install nvidia-ml-py" on a machine without an NVIDIA driver would mislead.
-        return replace(probe, reason="no NVIDIA driver (/proc/driver/nvidia absent); pynvml not installed", fix=None)
-    return probe
 
 
 def _subprocess_runner(argv: Sequence[str]) -> tuple[int, str]:
