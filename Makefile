@@ -22,13 +22,16 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 ## The main job, the guide's workflow on the embedded default model (EfficientNet-Lite0, ImageNet):
-## baseline latency/memory/energy, static analysis, accuracy on real photos, then convert to every
-## runtime, check and benchmark each (the deploy matrix).
+## baseline latency/memory/energy, static analysis, accuracy on real photos, characterize this machine,
+## convert to every runtime, check and benchmark each (the deploy matrix), then the report of it all.
 demo: $(STAMP)
 	$(VENV)/bin/edgebench bench efficientnet-lite0 --threads 1
 	$(VENV)/bin/edgebench analyze efficientnet-lite0
 	$(VENV)/bin/edgebench eval efficientnet-lite0
+	$(VENV)/bin/edgebench platform
 	$(VENV)/bin/edgebench deploy efficientnet-lite0
+	$(VENV)/bin/edgebench report --format md --last 7
+	$(VENV)/bin/edgebench report -o edgebench-report.html
 
 ## The whole test suite (unit, contract, golden, integration on real runtimes and the default model).
 test: $(STAMP)
