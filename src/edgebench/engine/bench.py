@@ -184,7 +184,12 @@ def _ratio(baseline: Sequence[RunRecord], variant: Sequence[RunRecord]) -> Ratio
 
 
 def _finish(record: RunRecord) -> RunRecord:
-    return _with_analysis(record) if record.status == "ok" else record
+    if record.status != "ok":
+        return record
+    from edgebench.engine.validity import check_fp16_on_cpu
+
+    note = check_fp16_on_cpu(record)
+    return _with_analysis(replace(record, warnings=(*record.warnings, note)) if note else record)
 
 
 def _with_analysis(record: RunRecord) -> RunRecord:

@@ -21,7 +21,7 @@ from edgebench.engine.stats import (
     min_samples_for_percentile,
     modified_z_scores,
 )
-from edgebench.records import ValidityWarning
+from edgebench.records import RunRecord, ValidityWarning
 
 # pyperf: "the standard deviation is N% of the mean" from 10%.
 HIGH_CV = 0.10
@@ -390,3 +390,34 @@ def check_validity(
         check_window_overhead(latencies_ns, window_s, window_overhead_s, can_batch),
     ]
     return [w for w in found if w is not None]
+
+
+# CPU features that give fp16 arithmetic (x86 AVX512-FP16 / AMX-FP16, Arm FEAT_FP16): without one,
+# runtimes convert fp16 to fp32 around every operation
+_FP16_ISA = frozenset({"avx512_fp16", "amx_fp16", "fp16"})
+
+
+def check_fp16_on_cpu(record: RunRecord) -> ValidityWarning | None:
+    """fp16 asked of (or fed to) a CPU without fp16 arithmetic: slower than fp32, and users expect faster."""
+    inputs = record.measurements.inputs if record.measurements else ()
+    fp16 = record.spec.precision == "fp16" or any(t.dtype == "float16" for t in inputs)
+    isa = record.environment.cpu.get("isa_features")
+    if not fp16 or not _on_cpu(record) or not isinstance(isa, list | tuple) or _FP16_ISA & set(map(str, isa)):
+        return None
+    return ValidityWarning(
+        code="fp16_emulated",
+        message="fp16 ran on a CPU without fp16 arithmetic (no AVX512-FP16/AMX-FP16/Arm FP16): the runtime "
+        "converts to fp32 around each operation, so expect it slower than fp32 here",
+        hint="compare with --precision fp32 (or the fp32 model); fp16 pays off on GPUs, NPUs and CPUs with fp16 units",
+    )
+
+
+def _on_cpu(record: RunRecord) -> bool:
+    eff = record.effective
+    device = str(eff.get("device") or "").lower()
+    if device:
+        return device.startswith("cpu")
+    providers = eff.get("providers")
+    if isinstance(providers, list | tuple) and providers:
+        return all("cpu" in str(p).lower() for p in providers)
+    return record.spec.backend in ("litert", "onnxruntime")  # their defaults are the CPU
