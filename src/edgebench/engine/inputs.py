@@ -22,7 +22,23 @@ if TYPE_CHECKING:
 
 # Refuse to allocate more than DEFAULT_MAX_INPUT_BYTES for one set of inputs (records.py): an absurd
 # --shape or --batch should be a clear error, not an out-of-memory kill. The user can raise it.
-__all__ = ["DEFAULT_MAX_INPUT_BYTES", "PreparedInputs", "check_size", "generate", "load_file", "prepare"]
+__all__ = [
+    "DEFAULT_MAX_INPUT_BYTES",
+    "QSL_PREFIX",
+    "PreparedInputs",
+    "QslSamples",
+    "check_size",
+    "generate",
+    "load_file",
+    "load_qsl",
+    "prepare",
+]
+
+# Reserved keys of an inputs .npz (written by ``bench --data``): the LoadGen QSL's real samples.
+# ``<prefix>x.<input>`` stacks N batch-1 feeds on a new axis 0; ``<prefix>accepted`` is int64 [N, K],
+# each sample's right answers as output indices padded with -1 (all -1: unlabelled); ``<prefix>source``
+# says where they came from. The model-input keys still hold sample 0 alone, so the tight loop reads it as before.
+QSL_PREFIX = "__edgebench_qsl__."
 
 # Value ranges per dtype kind: images normalised like the zoo's presets live in [-1, 1); integer
 # inputs are usually indices or token ids, so stay small and non-negative.
@@ -211,7 +227,7 @@ def _load_file(path: Path, specs: Sequence[IOSpec]) -> tuple[dict[str, np.ndarra
         arrays = (
             {specs[0].name if specs else "x": loaded}
             if isinstance(loaded, np.ndarray)
-            else {k: loaded[k] for k in loaded.files}
+            else {k: loaded[k] for k in loaded.files if not k.startswith(QSL_PREFIX)}  # QSL arrays: load_qsl
         )
     except (OSError, ValueError, EOFError) as exc:
         raise UsageError(
@@ -339,3 +355,38 @@ def _np_dtype(name: str) -> str:
     if name in ("bfloat16", "str"):
         raise UsageError(f"inputs of type {name} are not supported yet", hint="pass real inputs with --inputs")
     return name
+
+
+@dataclass(frozen=True)
+class QslSamples:
+    """Real samples for LoadGen's QSL: one feeds dict per sample (views into the stacked arrays)."""
+
+    feeds: tuple[dict[str, np.ndarray], ...]
+    accepted: tuple[tuple[int, ...], ...] | None  # per sample; None: the file carries no labels
+    source: str
+
+
+def load_qsl(path: Path, specs: Sequence[IOSpec]) -> QslSamples | None:
+    """The reserved QSL arrays of an inputs ``.npz`` (see QSL_PREFIX); None when it has none."""
+    import numpy as np
+
+    if path.suffix != ".npz" or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as loaded:
+            keys = [k for k in loaded.files if k.startswith(QSL_PREFIX)]
+            arrays = {k[len(QSL_PREFIX) :]: loaded[k] for k in keys}
+    except (OSError, ValueError, EOFError) as exc:
+        raise UsageError(f"cannot read inputs file {path}: {exc or type(exc).__name__}", hint="rerun --data") from exc
+    stacked = {s.name: arrays.get(f"x.{s.name}") for s in specs}
+    if not keys or any(v is None for v in stacked.values()):
+        return None
+    cast = {name: _cast(path.name, spec, x)[0] for spec in specs if (x := stacked[name := spec.name]) is not None}
+    count = min(int(x.shape[0]) for x in cast.values()) if cast else 0
+    feeds = tuple({name: x[i] for name, x in cast.items()} for i in range(count))
+    accepted = None
+    if "accepted" in arrays:
+        table = arrays["accepted"].astype(np.int64, copy=False).reshape(len(arrays["accepted"]), -1)
+        accepted = tuple(tuple(int(t) for t in row if t >= 0) for row in table[:count])
+    source = str(arrays["source"]) if "source" in arrays else path.name
+    return QslSamples(feeds, accepted, source)

@@ -5,8 +5,11 @@ the SUT only answers them (ARCHITECTURE: the Scenario split). Each LoadGen scena
 plugin module (loadgen_single_stream, loadgen_multi_stream, loadgen_server, loadgen_offline) that
 declares its Options and fills LoadGen's TestSettings; everything else is here.
 
-- QSL: ``sample_count`` sample indices, all answered with the engine's prepared input (the same
-  tensors the tight loop feeds), loaded before timing starts.
+- QSL: with ``bench --data`` the inputs file carries N real preprocessed samples and their labels
+  (engine.inputs.QSL_PREFIX); the QSL holds those N (prepared for the session before LoadGen starts,
+  made resident by ``load_samples_to_ram``), each query answered with its own sample. Without
+  them: ``sample_count`` indices, all the engine's prepared input (the tensors the tight loop feeds).
+  Accuracy mode scores each sample's top-1/top-5 against the labels.
 - SUT: single-stream answers inline in LoadGen's issue call (nothing between LoadGen and the
   runtime but one Python call); the other scenarios hand each sample to an :class:`InFlight`:
   the session's own (protocols.Concurrent: OpenVINO async infer requests) or a thread pool over
@@ -22,7 +25,7 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +57,8 @@ class LoadGenOptions(BaseModel):
     min_queries: int = Field(100, ge=1, le=10**9, description="LoadGen min_query_count")
     max_duration_s: float = Field(0.0, ge=0, le=86_400, allow_inf_nan=False, description="max_duration (0: none)")
     accuracy_mode: bool = Field(False, description="LoadGen AccuracyOnly: every sample once, outputs logged")
-    sample_count: int = Field(1024, ge=1, le=1 << 20, description="QSL size (all samples are the prepared input)")
+    sample_count: int = Field(1024, ge=1, le=1 << 20, description="QSL size with generated input (one sample)")
+    qsl_samples: int = Field(64, ge=1, le=1 << 20, description="with --data: real samples in the QSL (cap)")
 
 
 def import_loadgen() -> Any:
@@ -84,19 +88,20 @@ def run_loadgen(ctx: ScenarioContext, plan: Plan) -> ScenarioOutcome:
     first_ns = ctx.clock() - t0
     warmup = _warmup(ctx.session, ctx.feeds, ctx.clock, int(ctx.spec.warmup_time_s * _S))
     settings = _settings(lg, plan, opts, ctx.spec.seed)
+    qsl = _Qsl.of(ctx, opts.sample_count)
     plan.configure(settings, max(1, int(statistics.median(warmup))))
     with _logdir(ctx.workdir) as logdir:
-        sut = _Sut(lg, ctx.session, ctx.feeds, plan, accuracy=opts.accuracy_mode)
+        sut = _Sut(lg, ctx.session, qsl, plan, accuracy=opts.accuracy_mode)
         ctx.window.open()
         wall0, cpu0 = time.perf_counter_ns(), time.process_time_ns()
         try:
-            _start(lg, sut, settings, opts.sample_count, logdir)
+            _start(lg, sut, settings, qsl, logdir)
         finally:
             wall_ns, cpu_ns = time.perf_counter_ns() - wall0, time.process_time_ns() - cpu0
             window = ctx.window.close()
             sut.close()
         sut.raise_error()
-        result, latencies, artifacts = _read_logs(logdir, plan, sut, keep=ctx.workdir is not None)
+        result, latencies, artifacts = _read_logs(logdir, plan, sut, qsl, keep=ctx.workdir is not None)
     real = ctx.clock is time.perf_counter_ns
     result["window_s"] = wall_ns / _S
     return ScenarioOutcome(
@@ -157,13 +162,55 @@ class _logdir:
             self._tmp.cleanup()
 
 
-def _start(lg: Any, sut: _Sut, settings: Any, sample_count: int, logdir: Path) -> None:
+class _Qsl:
+    """LoadGen's sample set: N real samples or the one prepared input.
+
+    Real samples are prepared for the session before LoadGen starts (an error there is an ordinary
+    error, not one inside a LoadGen callback); ``load``/``unload`` make them resident for LoadGen.
+    """
+
+    def __init__(self, prepared: Any, count: int, real: Any = None, samples: tuple[Any, ...] = ()) -> None:
+        self.prepared, self.count, self.real, self._samples = prepared, count, real, samples
+        self._loaded: dict[int, Any] = {}
+
+    @classmethod
+    def of(cls, ctx: ScenarioContext, sample_count: int) -> _Qsl:
+        from edgebench.engine.inputs import load_qsl
+        from edgebench.protocols import Preparable
+
+        real = load_qsl(Path(ctx.spec.inputs_file), list(ctx.session.inputs())) if ctx.spec.inputs_file else None
+        if real is None or not real.feeds:
+            return cls(ctx.feeds, sample_count)
+        session = ctx.session
+        samples = tuple(session.prepare(f) if isinstance(session, Preparable) else f for f in real.feeds)
+        return cls(ctx.feeds, len(samples), real, samples)
+
+    def load(self, samples: Any) -> None:
+        if self.real is None:
+            return  # the prepared input is already resident before LoadGen starts
+        for index in samples:
+            self._loaded[index] = self._samples[index]
+
+    def unload(self, samples: Any) -> None:
+        for index in samples:
+            self._loaded.pop(index, None)
+
+    def feeds(self, index: int) -> Any:
+        return self.prepared if self.real is None else self._loaded[index]
+
+    def describe(self) -> dict[str, JSONValue]:
+        if self.real is None:
+            return {"real_samples": 0, "sample_count": self.count, "source": "generated (the prepared input)"}
+        return {"real_samples": self.count, "sample_count": self.count, "source": self.real.source}
+
+
+def _start(lg: Any, sut: _Sut, settings: Any, qsl_samples: _Qsl, logdir: Path) -> None:
     log = lg.LogSettings()
     log.log_output.outdir = str(logdir)
     log.log_output.copy_summary_to_stdout = False  # stdout may carry the record: keep it clean
     log.enable_trace = True  # per-sample latencies come from the trace
     handle = lg.ConstructSUT(sut.issue, sut.flush)
-    qsl = lg.ConstructQSL(sample_count, sample_count, _no_op, _no_op)
+    qsl = lg.ConstructQSL(qsl_samples.count, qsl_samples.count, qsl_samples.load, qsl_samples.unload)
     try:
         lg.StartTestWithLogSettings(handle, qsl, settings, log)
     finally:
@@ -171,53 +218,65 @@ def _start(lg: Any, sut: _Sut, settings: Any, sample_count: int, logdir: Path) -
         lg.DestroySUT(handle)
 
 
-def _no_op(samples: Any) -> None:
-    """QSL load/unload: the prepared input is already resident before LoadGen starts."""
-
-
 class _Sut:
     """Answers LoadGen's queries; never raises into LoadGen (it would abort the process)."""
 
-    def __init__(self, lg: Any, session: Session, feeds: Any, plan: Plan, *, accuracy: bool) -> None:
-        self._lg, self._session, self._feeds, self.accuracy = lg, session, feeds, accuracy
+    def __init__(self, lg: Any, session: Session, qsl: _Qsl, plan: Plan, *, accuracy: bool) -> None:
+        self._lg, self._session, self._qsl, self.accuracy = lg, session, qsl, accuracy
+        self._ids: dict[int, tuple[int, int]] = {}  # tag → (LoadGen sample id, QSL index)
+        self.issued = "per sample" if qsl.real is not None else "the prepared input"
         self._inline = plan.scenario == "SingleStream"
-        self._flight: InFlight | None = None if self._inline else _in_flight(session, feeds, plan.workers)
-        self._ids: dict[int, int] = {}  # tag → LoadGen sample id
+        if not self._inline and qsl.real is not None and isinstance(session, Concurrent):
+            # the session's own in-flight requests bind one input: accuracy needs each sample's own
+            # output (answered inline, one at a time); performance times sample 0 on every request
+            self._inline = accuracy
+            self.issued = "per sample (inline)" if accuracy else "sample 0 (the session's requests bind one input)"
+        self._flight: InFlight | None = None if self._inline else _in_flight(session, qsl, plan.workers, self._feeds_of)
         self._lock = threading.Lock()
         self._next = 0
         self.service_ns: list[int] = []
+        self.top5: dict[int, tuple[int, ...]] = {}  # accuracy mode: QSL index → output indices, best first
         self.error: BaseException | None = None
 
     def issue(self, samples: Any) -> None:
         if self._flight is None:
             for sample in samples:
-                self._answer_inline(sample.id)
+                self._answer_inline(sample.id, sample.index)
             return
         for sample in samples:
             with self._lock:
                 tag, self._next = self._next, self._next + 1
-                self._ids[tag] = sample.id
+                self._ids[tag] = (sample.id, sample.index)
             self._flight.submit(tag, self._done)
 
-    def _answer_inline(self, sample_id: int) -> None:
+    def _feeds_of(self, tag: int) -> Any:
+        with self._lock:
+            index = self._ids[tag][1]
+        return self._qsl.feeds(index)
+
+    def _answer_inline(self, sample_id: int, index: int) -> None:
         t0 = time.perf_counter_ns()
         try:
-            outputs: Any = self._session.run(self._feeds)
+            feeds = self._qsl.feeds(index)
+            t0 = time.perf_counter_ns()
+            outputs: Any = self._session.run(feeds)
         except Exception as exc:  # answered anyway so LoadGen can finish; raised after the test
             outputs = exc
-        self._complete(sample_id, outputs, time.perf_counter_ns() - t0)
+        self._complete(sample_id, index, outputs, time.perf_counter_ns() - t0)
 
     def _done(self, tag: int, outputs: Any, service_ns: int) -> None:
         with self._lock:
-            sample_id = self._ids.pop(tag)
-        self._complete(sample_id, outputs, service_ns)
+            sample_id, index = self._ids.pop(tag)
+        self._complete(sample_id, index, outputs, service_ns)
 
-    def _complete(self, sample_id: int, outputs: Any, service_ns: int) -> None:
+    def _complete(self, sample_id: int, index: int, outputs: Any, service_ns: int) -> None:
         if isinstance(outputs, BaseException):
             self.error = self.error or outputs
             outputs = None
         self.service_ns.append(service_ns)
         data = _first_output(outputs) if self.accuracy and outputs is not None else None
+        if data is not None and self.issued.startswith("per sample"):
+            self.top5[index] = _top5(data)
         if data is None:
             response = self._lg.QuerySampleResponse(sample_id, 0, 0)
         else:
@@ -251,17 +310,28 @@ def _first_output(outputs: Any) -> Any:
     return np.ascontiguousarray(first) if first is not None else None
 
 
-def _in_flight(session: Session, feeds: Any, workers: int) -> InFlight:
+def _top5(data: Any) -> tuple[int, ...]:
+    import numpy as np
+
+    row = np.asarray(data).reshape(-1)
+    return tuple(int(i) for i in np.argsort(-row, kind="stable")[:5])
+
+
+def _in_flight(session: Session, qsl: _Qsl, workers: int, feeds_of: Callable[[int], Any]) -> InFlight:
     if isinstance(session, Concurrent):
-        return session.in_flight(feeds, workers)
-    return ThreadPoolInFlight(session, feeds, workers)
+        return session.in_flight(qsl.prepared, workers)  # the engine's prepared input: sample 0
+    return ThreadPoolInFlight(session, qsl.prepared, workers, None if qsl.real is None else feeds_of)
 
 
 class ThreadPoolInFlight:
-    """``workers`` threads calling ``session.run`` on one session (runtimes that release the GIL)."""
+    """``workers`` threads calling ``session.run`` on one session (runtimes that release the GIL).
 
-    def __init__(self, session: Session, feeds: Any, workers: int) -> None:
-        self._session, self._feeds, self._workers = session, feeds, workers
+    ``feeds_of(tag)``, when given, picks each query's feeds (the QSL sample LoadGen asked for)."""
+
+    def __init__(
+        self, session: Session, feeds: Any, workers: int, feeds_of: Callable[[int], Any] | None = None
+    ) -> None:
+        self._session, self._feeds, self._workers, self._feeds_of = session, feeds, workers, feeds_of
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="edgebench-sut")
 
     def submit(self, tag: int, done: Callable[[int, Any, int], None]) -> None:
@@ -269,8 +339,10 @@ class ThreadPoolInFlight:
 
     def _one(self, tag: int, done: Callable[[int, Any, int], None]) -> None:
         t0 = time.perf_counter_ns()
-        try:
-            outputs: Any = self._session.run(self._feeds)
+        try:  # an exception here must still reach done(): LoadGen waits for every sample
+            feeds = self._feeds if self._feeds_of is None else self._feeds_of(tag)
+            t0 = time.perf_counter_ns()
+            outputs: Any = self._session.run(feeds)
         except Exception as exc:
             outputs = exc
         done(tag, outputs, time.perf_counter_ns() - t0)
@@ -283,7 +355,7 @@ class ThreadPoolInFlight:
 
 
 def _read_logs(
-    logdir: Path, plan: Plan, sut: _Sut, *, keep: bool
+    logdir: Path, plan: Plan, sut: _Sut, qsl: _Qsl, *, keep: bool
 ) -> tuple[dict[str, Any], list[int], tuple[Artifact, ...]]:
     from edgebench.engine.artifacts import describe
     from edgebench.scenarios.loadgen_logs import invalid_reasons, parse_summary, query_latencies_ns
@@ -301,6 +373,9 @@ def _read_logs(
     service = list(sut.service_ns)
     result = _result(summary, plan, sut, service, per_query)
     result["invalid_reasons"] = invalid_reasons(summary)
+    result["qsl"] = {**qsl.describe(), "issued": sut.issued}
+    if sut.accuracy:
+        result["accuracy"], result["accuracy_note"] = score(sut.top5, qsl.real.accepted if qsl.real else None)
     # Offline issues everything at once: LoadGen's per-sample "latency" is then the time since the
     # start, not a latency; the record keeps each inference's own time instead.
     latencies = service if plan.scenario == "Offline" or not per_query else per_query
@@ -342,8 +417,31 @@ def headline(scenario: str, result: dict[str, Any]) -> str:
         value = latency.get(key)
         shown = f"{key} {value * 1e3:.3g} ms, " if value is not None else ""
         parts.append(f"{shown}{result['qps_with_loadgen_overhead']:.2f} QPS")
+    accuracy = result.get("accuracy")
+    if accuracy:
+        parts.append(
+            f"top-1 {accuracy['top1_correct']}/{accuracy['samples']} ({accuracy['top1']:.1%}), "
+            f"top-5 {accuracy['top5_correct']}/{accuracy['samples']} ({accuracy['top5']:.1%})"
+        )
+    elif result.get("accuracy_note"):
+        parts.append(str(result["accuracy_note"]))
     reasons = result.get("invalid_reasons") or []
     return " · ".join(parts) + (f" ({'; '.join(reasons)})" if reasons else "")
+
+
+def score(
+    top5: Mapping[int, tuple[int, ...]], accepted: tuple[tuple[int, ...], ...] | None
+) -> tuple[dict[str, JSONValue] | None, str | None]:
+    """Top-1/top-5 of the accuracy run against the QSL's labels; None and why when it cannot be scored."""
+    if accepted is None or not any(accepted):
+        return None, "accuracy not scored: the QSL has no labels (give --data with a labelled set)"
+    scored = [(top5[i], answers) for i, answers in enumerate(accepted) if answers and i in top5]
+    if not scored:
+        return None, "accuracy not scored: no labelled sample was answered"
+    top1 = sum(1 for order, answers in scored if order and order[0] in answers)
+    hit5 = sum(1 for order, answers in scored if set(order) & set(answers))
+    n = len(scored)
+    return {"top1": top1 / n, "top5": hit5 / n, "top1_correct": top1, "top5_correct": hit5, "samples": n}, None
 
 
 def _result(summary: dict[str, Any], plan: Plan, sut: _Sut, service: list[int], per_query: list[int]) -> dict[str, Any]:
