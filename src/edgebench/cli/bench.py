@@ -239,6 +239,7 @@ def bench(
                 min_queries=min_queries,
                 samples_per_query=samples_per_query,
                 accuracy_mode=accuracy_mode,
+                scenario=_scenario_name(scenario),
             )
             | ({} if rate is None else {"rate_hz": rate}),
         ),

@@ -148,9 +148,16 @@ def deploy(
     from edgebench.convert import deploy as matrix
     from edgebench.errors import UsageError
 
-    chosen = [t.strip() for t in (targets or ",".join(matrix.DEFAULT_TARGETS)).split(",") if t.strip()]
+    # `--targets ''` is an empty list, not "the default": test against None, not truthiness.
+    chosen = [t.strip() for t in (",".join(matrix.DEFAULT_TARGETS) if targets is None else targets).split(",")]
+    chosen = [t for t in chosen if t]
     if not chosen:
         raise UsageError("--targets is empty", hint="e.g. --targets onnx,openvino")
+    from edgebench.convert import get_converter, target_names
+
+    unknown = [t for t in chosen if t not in target_names()]
+    if unknown:  # a typo is the user's error, not a failed conversion row after minutes of work
+        get_converter(unknown[0])
     if not (time_s == time_s and 0 < time_s <= 600):
         raise UsageError(f"--time must be in (0, 600] seconds, got {time_s!r}", hint="e.g. --time 1")
     if not 1 <= processes <= 100:

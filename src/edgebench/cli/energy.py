@@ -94,6 +94,8 @@ def show(
 
 
 def _plot(energy: Energy, path: Path) -> str:
+    import os
+
     from edgebench.errors import UsageError
 
     try:
@@ -105,6 +107,8 @@ def _plot(energy: Energy, path: Path) -> str:
         raise UsageError("--plot needs matplotlib", hint="pip install matplotlib") from exc
     if not energy.timeline:
         raise UsageError("this record has no timeline to plot", hint="record one with bench --duration 10m")
+    if not path.parent.is_dir():
+        raise UsageError(f"--plot folder {path.parent} does not exist", hint="create it first or choose another path")
     minutes = [p.start_s / 60 for p in energy.timeline]
     fig, axes = plt.subplots(3, 1, sharex=True, figsize=(7, 6))
     series = (
@@ -117,6 +121,14 @@ def _plot(energy: Energy, path: Path) -> str:
         ax.set_ylabel(label)
     axes[-1].set_xlabel("minute")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    # into a temporary file beside it, then renamed: a failed write leaves no half-written PNG
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write --plot {path}: {exc.strerror or exc}", hint="choose a writable path") from exc
+    finally:
+        plt.close(fig)
     return f"plot written to {path}"

@@ -65,7 +65,8 @@ class ExternalCollector(Source):
             )
         except (OSError, ValueError) as exc:
             raise SensorUnavailable(f"--power-cmd could not start: {exc}", "check the command and its PATH") from exc
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
+        self._pump_thread.start()
         return [Channel(KEY, "external", "meter", "power", "total", primary=True, note=f"--power-cmd {self.command}")]
 
     def _pump(self) -> None:
@@ -83,6 +84,14 @@ class ExternalCollector(Source):
         with self._lock:
             out, self._samples = self._samples, []
         return out
+
+    def finished(self) -> str | None:
+        """Why the meter will send nothing more (its command exited), or None while it runs."""
+        if self._proc is None or self._proc.poll() is None or self._pump_thread.is_alive():
+            return None  # still running, or its last lines are still being read
+        tail = self.stderr_tail()
+        garbage = f", {self.bad_lines} unreadable lines" if self.bad_lines else ""
+        return f"--power-cmd exited with code {self._proc.returncode}{garbage}" + (f": {tail}" if tail else "")
 
     def read(self) -> dict[str, float]:
         return {}  # a stream: see drain()

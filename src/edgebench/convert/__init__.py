@@ -191,6 +191,7 @@ def _convert_step(
         final = folder / f"{stem or Path(source).stem}{converter.suffix}"
     else:
         folder, final = out.parent, out
+        _check_output_path(final, src_files)
     seconds = _run_into(converter, source, final, options)
     files = model_files(final).files
     output = FileFacts(str(final), converter.output_format, model_sha256(files), sum(f.stat().st_size for f in files))
@@ -200,10 +201,47 @@ def _convert_step(
     return result
 
 
+def _check_output_path(final: Path, src_files: tuple[Path, ...]) -> None:
+    """A user's ``-o``: a folder (or one to create), and never one of the source's own files (the user's model)."""
+    parent = final.parent
+    for folder in (parent, *parent.parents):  # missing folders are created; a file in the way is an error
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"output folder {folder} is a file, not a folder", hint="choose another -o path")
+    sources = {f.resolve() for f in src_files}
+    # OpenVINO writes NAME.bin beside NAME.xml: that file must not be one of the source's either.
+    written = {final.resolve(), final.with_suffix(".bin").resolve()}
+    if sources & written:
+        raise UsageError(
+            f"--output {final} would overwrite the model being converted",
+            hint="choose another output file name",
+        )
+
+
 def _run_into(converter: Converter, source: Path, final: Path, options: ConvertOptions) -> float:
-    """Convert into a temporary folder beside ``final``, then move the files in: no half-written outputs."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmpdir = Path(tempfile.mkdtemp(prefix=".convert-", dir=final.parent))
+    """Convert into a temporary folder beside ``final``, then move the files in: no half-written outputs.
+
+    Folders created for ``final`` are removed again when the conversion fails (a failed run leaves nothing).
+    """
+    created = [p for p in (final.parent, *final.parent.parents) if not p.exists()]  # deepest first
+    try:
+        return _convert_into(converter, source, final, options)
+    except BaseException:
+        for folder in created:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _convert_into(converter: Converter, source: Path, final: Path, options: ConvertOptions) -> float:
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmpdir = Path(tempfile.mkdtemp(prefix=".convert-", dir=final.parent))
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write to {final.parent}: {exc.strerror or exc}", hint="choose a writable output folder with -o"
+        ) from exc
     try:
         tmp_out = tmpdir / final.name
         start = time.perf_counter()

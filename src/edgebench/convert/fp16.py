@@ -34,5 +34,11 @@ class OnnxToFp16:
                 warnings.simplefilter("ignore")  # "values truncated to fp16" for tiny weights: expected
                 model = float16.convert_float_to_float16(onnx.load(str(source)), keep_io_types=options.keep_io_types)
         except Exception as exc:
-            raise ModelError(f"FP16 conversion of {source.name} failed: {exc}") from exc
+            text = " ".join(str(exc).split())
+            hint = (
+                "this model already has FP16 weights: use it as it is"
+                if "already converted to float16" in text
+                else "check that the source is a float32 ONNX model that onnxruntime can run"
+            )
+            raise ModelError(f"FP16 conversion of {source.name} failed: {text}", hint=hint) from exc
         onnx.save(model, str(out))

@@ -21,6 +21,7 @@ from edgebench.records import Artifact, Energy, EnergyReading, RunSpec, Validity
 SAMPLES_FILE = "energy-samples.jsonl"
 _READY_TIMEOUT_S = 15.0
 _STOP_TIMEOUT_S = 5.0
+_FIRST_SAMPLE_WAIT_S = 3.0  # after the header: how long an external meter gets to send its first sample
 MAX_COOLDOWN_S = 120.0  # with the idle baseline (≤ 60 s) inside the local executor's 300 s spawn allowance
 
 
@@ -111,8 +112,15 @@ class EnergyRun:
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, preexec_fn=die_with_parent
             )
         deadline = time.monotonic() + _READY_TIMEOUT_S
+        header_at: float | None = None
         while time.monotonic() < deadline and self._proc.poll() is None:
-            if _lines(self.path) >= 2:  # header and a first sample: the sampler is running
+            lines = _lines(self.path)
+            if lines >= 2:  # header and a first sample: the sampler is running
+                return
+            if lines == 1 and header_at is None:
+                header_at = time.monotonic()
+            # a meter that is up but silent (or printing garbage) must not stall every run for the full timeout
+            if header_at is not None and time.monotonic() - header_at > _FIRST_SAMPLE_WAIT_S:
                 return
             time.sleep(0.01)
 

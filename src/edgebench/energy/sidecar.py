@@ -50,6 +50,11 @@ def _loop(selection: Selection, out: IO[str], period: float, parent: int, stop: 
     next_at = time.monotonic()
     while not stop.is_set() and os.getppid() == parent:
         _sample(selection, out)
+        ended = _all_streams_ended(selection)
+        if ended is not None:  # nothing left to sample: exit with the reason so the worker stops waiting
+            _sample(selection, out)  # what the meter sent between the last drain and its exit
+            print(ended, file=sys.stderr, flush=True)
+            raise SystemExit(3)
         next_at += period
         stop.wait(max(0.0, next_at - time.monotonic()))
     _sample(selection, out)  # taken after the stop request: it closes the measured window
@@ -72,6 +77,14 @@ def _sample(selection: Selection, out: IO[str]) -> None:
         if drain is not None:
             for t, watts in drain():
                 _write(out, {"t": t, "v": {channels[0].key: watts}})
+
+
+def _all_streams_ended(selection: Selection) -> str | None:
+    """The reason, when every source is a stream (an external meter) whose command has exited."""
+    reasons = [getattr(source, "finished", lambda: None)() for source, _ in selection.sources]
+    if not reasons or any(r is None for r in reasons):
+        return None
+    return "; ".join(str(r) for r in reasons)
 
 
 def _external_tail(selection: Selection, out: IO[str], stopped_ns: int) -> None:

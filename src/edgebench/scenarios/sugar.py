@@ -35,8 +35,13 @@ def scenario_sugar(
     min_queries: int | None,
     samples_per_query: int | None,
     accuracy_mode: bool,
+    scenario: str | None = None,
 ) -> dict[str, Any]:
-    """The given flags as scenario option fields (absent flags are left out)."""
+    """The given flags as scenario option fields (absent flags are left out).
+
+    With ``scenario`` (a registered name), a flag that scenario does not take is refused by its flag name,
+    with the scenarios that do take it, rather than as an unknown option field the user never typed.
+    """
     given: dict[str, Any] = {
         "target_qps": target_qps,
         "latency_bound_s": parse_duration(latency_bound, "--latency-bound") if latency_bound else None,
@@ -45,7 +50,45 @@ def scenario_sugar(
         "samples_per_query": samples_per_query,
         "accuracy_mode": True if accuracy_mode else None,
     }
-    return {k: v for k, v in given.items() if v is not None}
+    chosen = {k: v for k, v in given.items() if v is not None}
+    if scenario is not None and chosen:
+        _check_taken(scenario, list(chosen))
+    return chosen
+
+
+_FLAGS = {
+    "target_qps": "--target-qps",
+    "latency_bound_s": "--latency-bound",
+    "min_duration_s": "--min-duration",
+    "min_queries": "--min-queries",
+    "samples_per_query": "--samples-per-query",
+    "accuracy_mode": "--accuracy-mode",
+}
+_GROUP = "edgebench.scenarios"
+
+
+def _fields(scenario: str) -> set[str]:
+    from edgebench import registry
+
+    model = getattr(registry.load(_GROUP, scenario), "Options", None)
+    return set(getattr(model, "model_fields", {}))
+
+
+def _check_taken(scenario: str, fields: list[str]) -> None:
+    from edgebench import registry
+
+    refused = [f for f in fields if f not in _fields(scenario)]
+    if not refused:
+        return
+    flags = ", ".join(_FLAGS[f] for f in refused)
+    takers = [n for n in registry.names(_GROUP) if n != "fake" and set(refused) <= _fields(n)]
+    shown = "|".join(n.replace("_", "-") for n in takers)
+    hint = f"use --scenario {shown}" if takers else "drop it"
+    # the field name too ("loop.min_duration_s: unknown option"), as --scenario-option would say it
+    raise UsageError(
+        f"{flags}: not an option of --scenario {scenario.replace('_', '-')} ({scenario}.{refused[0]}: unknown option)",
+        hint=hint,
+    )
 
 
 def merge(pairs: dict[str, Any], sugar: dict[str, Any]) -> dict[str, Any]:
