@@ -60,7 +60,8 @@ def test_interpolation_uncertainty_grows_when_power_changes_at_the_edge() -> Non
 def test_power_integration_trapezoid_and_sampling_error() -> None:
     flat = [(T0 + i * S // 10, 4.0) for i in range(41)]
     got = power_interval(flat, METER, T0 + S, T0 + 3 * S)
-    assert got.energy_j == pytest.approx(8.0) and got.sigma_j == pytest.approx(0.0, abs=1e-12)
+    # a steady 4.0 W reading still has its resolution (the printed 0.1 W step): systematic, T·r/√12
+    assert got.energy_j == pytest.approx(8.0) and got.sigma_j == pytest.approx(2.0 * 0.1 / math.sqrt(12))
     noisy = [(t, 4.0 + (0.5 if i % 2 else -0.5)) for i, (t, _) in enumerate(flat)]
     spread = power_interval(noisy, METER, T0 + S, T0 + 3 * S)
     assert spread.energy_j == pytest.approx(8.0, abs=0.05)
@@ -217,3 +218,12 @@ def test_efficiency_from_macs_and_record_roundtrip() -> None:
 class SummaryStub:
     def __init__(self, batch: int) -> None:
         self.batch = batch
+
+
+def test_printed_step_is_the_meters_last_digit() -> None:
+    from edgebench.energy.integrate import printed_step
+
+    assert printed_step([5.0, 5.0]) == pytest.approx(0.1)
+    assert printed_step([2.521, 2.5]) == pytest.approx(0.1)  # the coarsest reading decides (conservative)
+    assert printed_step([2.521, 2.522]) == pytest.approx(0.001)
+    assert printed_step([1e-05]) == 0.0  # nothing printed to read a step from

@@ -11,7 +11,9 @@ Uncertainty (standard uncertainties added in quadrature; the record stores k=2, 
 * interpolation to each end: the power inside the straddling sample interval is unknown; its
   spread is estimated from that interval and its neighbours → (Pmax − Pmin)·Δt/4 per end;
 * sampled power: T·s/√N (s the samples' standard deviation, N samples) plus the trapezoid-vs-
-  rectangle difference /2 (how much the answer depends on the integration rule).
+  rectangle difference /2 (how much the answer depends on the integration rule);
+* power resolution r (the sensor's step, or the last printed digit of an external meter's readings):
+  T·r/√12, systematic over the window (it does not average out over samples).
 """
 
 from __future__ import annotations
@@ -98,12 +100,31 @@ def power_interval(series: Series, channel: Channel, t0: int, t1: int) -> Interv
     values = [p for _, p in clipped]
     n = len(values)
     spread = statistics.stdev(values) if n > 1 else 0.0
-    res = channel.resolution or 0.0
+    res = channel.resolution or printed_step(values)
+    # Quantisation of a steady reading is one systematic offset within ±res/2, not noise that averages
+    # out over samples: res/√12 for the whole window (a constant 5.0 W meter is not "± 0 J").
     sigma = math.sqrt(
-        (duration * spread / math.sqrt(n)) ** 2 + ((trap - rect) / 2) ** 2 + (duration * res / math.sqrt(12 * n)) ** 2
+        (duration * spread / math.sqrt(n)) ** 2 + ((trap - rect) / 2) ** 2 + (duration * res / math.sqrt(12)) ** 2
     )
     inside = len(clipped) - 2
     return Interval(trap, sigma, duration, trap / duration if duration > 0 else 0.0, max(values), inside, tuple(values))
+
+
+def printed_step(values: Sequence[float]) -> float:
+    """A meter's resolution when it does not say: the last printed digit of its coarsest reading.
+
+    ``5.0`` → 0.1 W, ``2.521`` → 0.001 W. Parsed floats lose trailing zeros (``5.00`` reads as 5.0, a
+    coarser step: a larger uncertainty); an integer meter (``5``) reads as 0.1 W too, which understates
+    its 1 W step (docs/energy.md says so).
+    """
+    steps = []
+    for v in values:
+        text = repr(float(v))
+        if "e" in text or "n" in text:  # 1e-05, inf, nan: no decimal digits to read
+            continue
+        decimals = len(text.partition(".")[2])  # repr keeps one decimal: "5" and "5.0" both read 0.1
+        steps.append(10.0 ** -decimals)
+    return max(steps) if steps else 0.0
 
 
 def interval(series: Series, channel: Channel, t0: int, t1: int) -> Interval:
