@@ -51,3 +51,11 @@ def test_sugar_checks_every_flag_against_the_scenario_fields() -> None:
     assert info.value.hint == "use --scenario server"
     # no scenario given (the Python API's own validation applies later): the fields pass through unchanged
     assert scenario_sugar(target_qps=1.0, min_queries=None, **common) == {"target_qps": 1.0}  # type: ignore[arg-type]
+
+
+def test_a_server_run_that_would_take_a_day_is_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    res = run_cli(capsys, monkeypatch, "bench", "--backend", "fake", "--scenario", "server", "--target-qps", "0.001")
+    assert res.code == 2 and res.err.startswith("Error: ") and "over an hour" in res.err, res.err
+    assert "Traceback" not in res.err

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from edgebench.protocols import ScenarioContext, ScenarioOutcome
 from edgebench.scenarios.loadgen import LoadGenOptions, Plan, run_loadgen
+
+MAX_EXPECTED_S = 3600.0  # without max_duration_s, a run longer than this is refused as a likely typo
 
 
 class Options(LoadGenOptions):
@@ -25,6 +27,17 @@ class Options(LoadGenOptions):
     target_percentile: float = Field(0.99, gt=0, lt=1, description="percentile that must meet the bound")
     workers: int = Field(1, ge=1, le=256, description="inferences in flight on the one session")
     max_async_queries: int = Field(0, ge=0, le=10**6, description="LoadGen server_max_async_queries (0: unlimited)")
+
+    @model_validator(mode="after")
+    def _ends(self) -> Options:
+        # LoadGen waits for min_queries arrivals: at 0.001 QPS that is a day, and it blocks signals meanwhile
+        expected_s = self.min_queries / self.target_qps
+        if self.max_duration_s == 0 and expected_s > MAX_EXPECTED_S:
+            raise ValueError(
+                f"{self.min_queries} queries at {self.target_qps:g} QPS take {expected_s:,.0f} s (over an hour): "
+                "raise --target-qps, lower --min-queries, or set max_duration_s"
+            )
+        return self
 
 
 class LoadGenServer:
