@@ -154,9 +154,7 @@ class DigitsSource:
             x, y = x[cut:], y[cut:]
         elif part == "train":
             x, y = x[:cut], y[:cut]
-        items = tuple(
-            Item(f"digit-{i}", frozenset({int(t)}), tensor=x[i : i + 1]) for i, t in enumerate(y.tolist())
-        )
+        items = tuple(Item(f"digit-{i}", frozenset({int(t)}), tensor=x[i : i + 1]) for i, t in enumerate(y.tolist()))
         names = Labels("digits", tuple(str(d) for d in range(10)))
         return Dataset(f"digits{':' + part if part else ''}", items, names, tensors=True)
 

@@ -183,9 +183,7 @@ def open_runner(
     # CLI strings are coerced by the field's type; values from a RunSpec are already typed
     raw = dict(backend_options or {})
     given = {**raw, **options.coerce_strings(plugin.Options, {k: v for k, v in raw.items() if isinstance(v, str)})}
-    spec = RunSpec(
-        model=model, backend=backend, threads=threads, precision=precision, backend_options=FrozenMap(given)
-    )
+    spec = RunSpec(model=model, backend=backend, threads=threads, precision=precision, backend_options=FrozenMap(given))
     job = make_job(spec, cache_dir, False)
     session = plugin().load(Path(job.spec.model_path), job.spec, typed_options("edgebench.backends", backend, given))
     try:

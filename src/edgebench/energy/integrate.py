@@ -123,7 +123,7 @@ def printed_step(values: Sequence[float]) -> float:
         if "e" in text or "n" in text:  # 1e-05, inf, nan: no decimal digits to read
             continue
         decimals = len(text.partition(".")[2])  # repr keeps one decimal: "5" and "5.0" both read 0.1
-        steps.append(10.0 ** -decimals)
+        steps.append(10.0**-decimals)
     return max(steps) if steps else 0.0
 
 

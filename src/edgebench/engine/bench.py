@@ -140,9 +140,7 @@ def make_job(spec: RunSpec, cache_dir: Path | None, dynamic_batch: bool) -> Job:
     return Job(spec, resolved.info)
 
 
-def _interleave(
-    jobs: Sequence[Job | RunRecord], runner: Executor, progress: Progress | None
-) -> list[list[RunRecord]]:
+def _interleave(jobs: Sequence[Job | RunRecord], runner: Executor, progress: Progress | None) -> list[list[RunRecord]]:
     """Round r runs process r of every variant that still needs one; a failed variant stops."""
     per_variant: list[list[RunRecord]] = [[j] if isinstance(j, RunRecord) else [] for j in jobs]
     runnable = [j for j in jobs if isinstance(j, Job)]

@@ -130,8 +130,10 @@ def check_too_few_samples(n: int, p: float, code: str, label: str) -> ValidityWa
 
 def _longer_calls(can_batch: bool) -> str:
     # "raise --batch" is advice only for models with a batch dimension to raise
-    return "raise --batch so that one timed call lasts longer" if can_batch else (
-        "this model has fixed input shapes: export it with a dynamic batch to time longer calls"
+    return (
+        "raise --batch so that one timed call lasts longer"
+        if can_batch
+        else ("this model has fixed input shapes: export it with a dynamic batch to time longer calls")
     )
 
 
