@@ -43,15 +43,7 @@ class LocalExecutor:
             (workdir / "job.json").write_text(json.dumps(job_to_json(job)))
             cmd = [sys.executable, "-m", "edgebench.executors.worker", str(workdir)]
             try:
-                proc = subprocess.run(
-                    cmd,
-                    capture_output=True,
-                    text=True,
-                    timeout=timeout,
-                    check=False,
-                    preexec_fn=_die_with_parent,
-                    stdin=subprocess.DEVNULL,
-                )
+                proc = _run(cmd, timeout)
             except subprocess.TimeoutExpired as exc:
                 _forward(_text(exc.stdout), _text(exc.stderr))
                 failure = Failure(
@@ -130,6 +122,46 @@ def _text(value: str | bytes | None) -> str:
     if isinstance(value, bytes):
         return value.decode(errors="replace")
     return value or ""
+
+
+_HELD = {signal.SIGTERM, signal.SIGINT}
+
+
+def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run`` with SIGTERM/SIGINT held while forking.
+
+    With a ``preexec_fn`` Python runs its at-fork hooks in this process; an exception our SIGTERM
+    handler raises inside one of them is printed ("Exception ignored in: _releaseLock") and dropped,
+    and the run would go on as if never terminated. Held, the signal arrives right after the fork.
+    """
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            preexec_fn=_child_setup,
+        )
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a held signal is delivered here
+    with proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            raise subprocess.TimeoutExpired(cmd, timeout, output=out, stderr=err) from None
+        except BaseException:  # Ctrl-C, SIGTERM: the worker goes with us
+            proc.kill()
+            raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _child_setup() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)  # the mask is inherited: the worker must get them
+    _die_with_parent()
 
 
 def _die_with_parent() -> None:
