@@ -8,6 +8,8 @@ field (``openvino.num_streams: must be ≥ 1``). Every plugin model is a frozen 
 from __future__ import annotations
 
 import json
+import math
+import re
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -164,3 +166,29 @@ def strict_config() -> Any:
     from pydantic import ConfigDict
 
     return ConfigDict(frozen=True, extra="forbid")
+
+
+# users type us (for µs): accepted on input, never printed
+_DURATION_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,  # input spelling
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "": 1.0,
+    "s": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "h": 3600.0,
+}
+_DURATION = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[a-zµ]*)\s*$")
+
+
+def parse_duration(text: str, flag: str, *, max_s: float = 7 * 24 * 3600) -> float:
+    """``15ms``, ``0.5s``, ``10`` (seconds), ``10m``, ``1.5h``, ``250µs`` → seconds in (0, ``max_s``]."""
+    match = _DURATION.match(text)
+    if not match or match["unit"] not in _DURATION_UNITS:
+        raise UsageError(f"{flag} {text!r} is not a duration", hint=f"e.g. {flag} 15ms, {flag} 90s, {flag} 10m")
+    seconds = float(match["value"]) * _DURATION_UNITS[match["unit"]]
+    if not (math.isfinite(seconds) and 0 < seconds <= max_s):
+        raise UsageError(f"{flag} must be a positive duration up to {max_s:g} s, got {text!r}", hint=f"e.g. {flag} 10m")
+    return seconds

@@ -21,7 +21,7 @@ from tests.unit.test_cli_bench import assert_one_line_error
         (["--scenario", "none", "--min-queries", "5"], ("--min-queries:", "single-stream", "offline")),
         (["--scenario", "single-stream", "--samples-per-query", "8"], ("--samples-per-query:", "multi-stream")),
         (["--scenario", "offline", "--target-qps", "5"], ("--scenario offline", "use --scenario server")),
-        (["--scenario", "server", "--latency-bound", "5xs"], ("bad --latency-bound '5xs'",)),
+        (["--scenario", "server", "--latency-bound", "5xs"], ("--latency-bound '5xs' is not a duration",)),
         (["--scenario", "server", "--target-qps", "-1"], ("server.target_qps: must be > 0",)),
         (["--scenario", "single-stream", "--min-queries", "0"], ("single_stream.min_queries: must be ≥ 1",)),
         (["--find-peak"], ("--find-peak searches the server scenario", "--scenario server")),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edgebench.errors import UsageError
+from edgebench.options import parse_duration
 
 if TYPE_CHECKING:
     from edgebench.records import RunSpec
@@ -16,19 +16,6 @@ if TYPE_CHECKING:
 ROOT_ENV = "EDGEBENCH_SYSFS_ROOT"  # testing hook: read sensors under a fake /sys tree (documented)
 MAX_BASELINE_S = 60.0  # baseline + cool-down stay inside the executor's spawn allowance
 MAX_SAMPLE_HZ = 1000.0
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$")
-_UNIT_S = {"ms": 1e-3, "s": 1.0, None: 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
-
-
-def parse_duration(text: str, flag: str) -> float:
-    """``10m`` / ``90s`` / ``1.5h`` / ``250ms`` / ``30`` (seconds) → seconds."""
-    match = _DURATION.match(text)
-    if not match:
-        raise UsageError(f"{flag} {text!r} is not a duration", hint=f"e.g. {flag} 10m, {flag} 90s, {flag} 1h")
-    seconds = float(match.group(1)) * _UNIT_S[match.group(2)]
-    if not (0 < seconds <= 7 * 24 * 3600):
-        raise UsageError(f"{flag} must be between 0 and 7 days, got {text!r}", hint=f"e.g. {flag} 10m")
-    return seconds
 
 
 def energy_fields(

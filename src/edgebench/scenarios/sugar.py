@@ -4,27 +4,10 @@ scenario does not take fails with that scenario's name and field (``offline.targ
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Any
 
 from edgebench.errors import UsageError
-
-# users type "us" for µs: accepted on input, never printed  # input spelling
-_UNITS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "min": 60.0}  # input spelling
-_DURATION = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[a-zµ]*)\s*$")
-
-
-def parse_duration(text: str, flag: str) -> float:
-    """``15ms``, ``0.5s``, ``10`` (seconds), ``250µs`` (or us) → seconds."""
-    match = _DURATION.match(text)
-    unit = match["unit"] if match else ""
-    if not match or unit not in _UNITS:
-        raise UsageError(f"bad {flag} {text!r}", hint=f"a duration such as {flag} 15ms, 0.5s or 10 (seconds)")
-    seconds = float(match["value"]) * _UNITS[unit]
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise UsageError(f"{flag} must be a positive duration, got {text!r}", hint=f"e.g. {flag} 15ms")
-    return seconds
+from edgebench.options import parse_duration
 
 
 def scenario_sugar(
