@@ -47,29 +47,12 @@ class DataPlan:
         """A store factory whose store attaches the accuracy block before each ``put``."""
         if factory is None:
             return None
-        return lambda: _AttachingStore(factory(), self)
+        from edgebench.stores import attaching
+
+        return attaching(factory, self.attach)  # type: ignore[no-any-return]
 
     def comparison(self, comparison: Comparison) -> Comparison:
         return replace(comparison, records=tuple(self.attach(r) for r in comparison.records))
-
-
-class _AttachingStore:
-    """Delegates to the real store; ``put`` stores the record with its accuracy block."""
-
-    def __init__(self, inner: Store, plan: DataPlan) -> None:
-        self._inner, self._plan = inner, plan
-
-    def put(self, record: RunRecord) -> None:
-        self._inner.put(self._plan.attach(record))
-
-    def get(self, record_id: str) -> RunRecord:
-        return self._inner.get(record_id)
-
-    def list(self, limit: int | None = None) -> list[RunRecord]:
-        return self._inner.list(limit)
-
-    def __getattr__(self, name: str) -> Any:  # platform look-ups and the like
-        return getattr(self._inner, name)
 
 
 def plan_data(

@@ -128,27 +128,15 @@ def _benchmarked(
     return out
 
 
-class _ConversionStore:
-    """The store, with each record's ``conversion`` block attached before it is written (records are immutable)."""
-
-    def __init__(self, inner: Any, facts: dict[str, dict[str, Any]]) -> None:
-        self._inner, self._facts = inner, facts
-
-    def put(self, record: RunRecord) -> None:
-        made = self._facts.get(record.spec.model)
-        self._inner.put(replace(record, conversion=FrozenMap(made)) if made else record)
-
-    def __getattr__(self, name: str) -> Any:  # everything else (latest_platform, close, …) is the store's
-        return getattr(self._inner, name)
-
-
 def _with_conversion(store: Any, facts: dict[str, dict[str, Any]]) -> Any:
-    """``store`` is None, a store, or a factory of one (opened after validation): wrap whichever it is."""
-    if store is None or not facts:
-        return store
-    if callable(store) and not hasattr(store, "put"):
-        return lambda: _ConversionStore(store(), facts)
-    return _ConversionStore(store, facts)
+    """Each stored record carries how its file was made (the ``conversion`` block)."""
+    from edgebench.stores import attaching
+
+    def attach(record: RunRecord) -> RunRecord:
+        made = facts.get(record.spec.model)
+        return replace(record, conversion=FrozenMap(made)) if made else record
+
+    return attaching(store, attach) if facts else store
 
 
 def _with_record(row: DeployRow, record: RunRecord) -> DeployRow:

@@ -7,6 +7,7 @@ SQLite is the default; the store may live on another machine than the one measur
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -72,3 +73,32 @@ __all__ = [
     "save_unsaved",
     "write_text_atomic",
 ]
+
+
+class AttachingStore:
+    """A store whose ``put`` first adds what the caller knows to the record (records are immutable, and a
+    stored one is never rewritten): ``bench --data`` attaches accuracy, ``deploy`` the conversion."""
+
+    def __init__(self, inner: Any, attach: Callable[[RunRecord], RunRecord]) -> None:
+        self._inner, self._attach = inner, attach
+
+    def put(self, record: RunRecord) -> None:
+        self._inner.put(self._attach(record))
+
+    def get(self, record_id: str) -> RunRecord:
+        return self._inner.get(record_id)  # type: ignore[no-any-return]
+
+    def list(self, limit: int | None = None) -> builtins.list[RunRecord]:
+        return self._inner.list(limit)  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:  # platform look-ups and the like
+        return getattr(self._inner, name)
+
+
+def attaching(store: Any, attach: Callable[[RunRecord], RunRecord]) -> Any:
+    """Wrap ``store`` — None, a store, or a factory of one (opened after validation) — in :class:`AttachingStore`."""
+    if store is None:
+        return None
+    if callable(store) and not hasattr(store, "put"):
+        return lambda: AttachingStore(store(), attach)
+    return AttachingStore(store, attach)
